@@ -1,0 +1,26 @@
+#!/bin/sh
+# Installs the Debian packages a profile needs when run as root with apt-get,
+# otherwise names the exact command to run. Usage: deps.sh build|e2e|fuzz|bench
+set -eu
+case "${1:-build}" in
+  build) pkgs="gcc make pkg-config libinih-dev libcap-dev libcmocka-dev bats util-linux strace" ;;
+  e2e)   pkgs="podman runc busybox-static uidmap python3-yaml" ;;
+  fuzz)  pkgs="clang libclang-rt-14-dev" ;;
+  bench) pkgs="hyperfine tini dumb-init catatonit time binutils" ;;
+  *) echo "deps.sh: unknown profile '$1'" >&2; exit 64 ;;
+esac
+missing=""
+for p in $pkgs; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+  echo "deps: installing$missing" >&2
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq >&2
+  apt-get install -y -qq --no-install-recommends $missing >&2
+else
+  echo "deps: missing packages:$missing" >&2
+  echo "deps: run: sudo apt-get update && sudo apt-get install -y$missing" >&2
+  exit 1
+fi
