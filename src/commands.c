@@ -1,0 +1,356 @@
+/* commands: check, status, migrate and stamp (see commands.h). check and
+ * status create nothing on a volume and work on a read-only mount. */
+#include "commands.h"
+#include "guard.h"
+#include "holders.h"
+#include "jbuf.h"
+#include "journal.h"
+#include "lock.h"
+#include "log.h"
+#include "migrate.h"
+#include "snapshot.h"
+#include "state.h"
+#include "version.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+static const char *const action_names[] = {
+	[ACT_RUN] = "run", [ACT_INIT] = "init", [ACT_ADOPT] = "adopt",
+	[ACT_MIGRATE] = "migrate", [ACT_RESTORE] = "restore", [ACT_REFUSE] = "refuse",
+};
+
+/* The shared lock, but only where .volinit/lock exists already. Returns
+ * the lock descriptor or -1, and sets *rc on a timeout or signal. */
+static int shared_lock_if_any(const struct volume_conf *v, int dirfd, int *rc)
+{
+	*rc = 0;
+	int fd = dirfd < 0 ? -1 : lock_open(dirfd, false);
+	if (fd >= 0 && (*rc = lock_wait(fd, dirfd, v, LOCK_SHARED)) != 0) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+static void json_version(struct jbuf *b, const struct observation *obs)
+{
+	if (obs->what == OBS_VERSION)
+		jbuf_printf(b, "%d", (int)obs->version);
+	else
+		jbuf_puts(b, "null");
+}
+
+int command_check(const struct config *cfg, bool json)
+{
+	int first = 0;
+	char out[2048];
+	if (json)
+		printf("{\"volumes\":[");
+	for (size_t i = 0; i < cfg->nvolumes; i++) {
+		const struct volume_conf *v = &cfg->volumes[i];
+		int dirfd = -1, rc;
+		struct observation obs;
+		guard_observe(v, &obs, &dirfd);
+		int lockfd = shared_lock_if_any(v, dirfd, &rc);
+		if (rc == 0) {
+			guard_observe(v, &obs, &dirfd);
+			struct decision d = guard_decide(v, &obs, GUARD_START);
+			if (d.action == ACT_REFUSE) {
+				guard_report_refusal(v, &obs, &d);
+				rc = d.code;
+			} else if (d.action == ACT_MIGRATE) {
+				struct migrate_plan plan;
+				rc = migrate_plan(v, d.from, &plan);
+				migrate_plan_free(&plan);
+			}
+			if (json) {
+				struct jbuf b;
+				jbuf_init(&b, out, sizeof(out));
+				jbuf_puts(&b, i ? ",{" : "{");
+				jbuf_json_key(&b, "name");
+				jbuf_json_str(&b, v->name);
+				jbuf_json_key(&b, "path");
+				jbuf_json_str(&b, v->path);
+				jbuf_json_key(&b, "version");
+				json_version(&b, &obs);
+				jbuf_json_key(&b, "expected");
+				jbuf_printf(&b, "%d", (int)v->expected);
+				jbuf_json_key(&b, "state");
+				jbuf_json_str(&b, guard_state_name(v, &obs));
+				jbuf_json_key(&b, "action");
+				jbuf_json_str(&b, action_names[d.action]);
+				jbuf_json_key(&b, "code");
+				jbuf_printf(&b, "%d}", rc);
+				fputs(out, stdout);
+			}
+		}
+		if (rc && !first)
+			first = rc;
+		if (lockfd >= 0)
+			close(lockfd);
+		if (dirfd >= 0)
+			close(dirfd);
+	}
+	if (json)
+		printf("],\"code\":%d}\n", first);
+	return first;
+}
+
+static void status_text(const struct volume_conf *v, const struct observation *obs,
+			const struct decision *d, int dirfd, const char *conflict)
+{
+	printf("volume \"%s\" (%s)\n", v->name, v->path);
+	if (obs->what == OBS_VERSION)
+		printf("  %-13s %s = %d\n", "version:", v->version_file, (int)obs->version);
+	else
+		printf("  %-13s %s: none\n", "version:", v->version_file);
+	printf("  %-13s %d\n", "expected:", (int)v->expected);
+	printf("  %-13s %s\n", "state:", guard_state_name(v, obs));
+	if (d->action == ACT_REFUSE)
+		printf("  %-13s refuse (exit %d)\n", "a start:", d->code);
+	else if (d->action == ACT_MIGRATE)
+		printf("  %-13s migrate %d -> %d\n", "a start:", (int)d->from, (int)v->expected);
+	else
+		printf("  %-13s %s\n", "a start:", action_names[d->action]);
+	if (obs->what == OBS_CORRUPT || obs->what == OBS_DIRTY)
+		printf("  %-13s %s\n", obs->what == OBS_DIRTY ? "dirty:" : "corrupt:", obs->detail);
+	if (dirfd < 0)
+		return;
+	if (conflict) {
+		char who[512];
+		holders_describe(dirfd, who, sizeof(who));
+		printf("  %-13s %s, by %s\n", "locked:", conflict, who);
+	}
+	if (snapshot_exists(dirfd))
+		printf("  %-13s present\n", "snapshot:");
+	char tail[4096];
+	int n = journal_tail(dirfd, 3, tail, sizeof(tail));
+	for (char *p = tail; n-- > 0; p += strlen(p) + 1)
+		printf("  %-13s %s\n", "journal:", p);
+}
+
+static void status_json(const struct volume_conf *v, const struct observation *obs,
+			const struct decision *d, int dirfd, const char *conflict, bool first)
+{
+	char out[8192];
+	struct jbuf b;
+	jbuf_init(&b, out, sizeof(out));
+	jbuf_puts(&b, first ? "{" : ",{");
+	jbuf_json_key(&b, "name");
+	jbuf_json_str(&b, v->name);
+	jbuf_json_key(&b, "path");
+	jbuf_json_str(&b, v->path);
+	jbuf_json_key(&b, "version_file");
+	jbuf_json_str(&b, v->version_file);
+	jbuf_json_key(&b, "version");
+	json_version(&b, obs);
+	jbuf_json_key(&b, "expected");
+	jbuf_printf(&b, "%d", (int)v->expected);
+	jbuf_json_key(&b, "state");
+	jbuf_json_str(&b, guard_state_name(v, obs));
+	jbuf_json_key(&b, "action");
+	jbuf_json_str(&b, action_names[d->action]);
+	jbuf_json_key(&b, "code");
+	jbuf_printf(&b, "%d", d->action == ACT_REFUSE ? d->code : 0);
+	jbuf_json_key(&b, "dirty");
+	if (obs->what == OBS_DIRTY)
+		jbuf_json_str(&b, obs->detail);
+	else
+		jbuf_puts(&b, "null");
+	jbuf_json_key(&b, "lock");
+	jbuf_json_str(&b, conflict);
+	jbuf_json_key(&b, "snapshot");
+	jbuf_puts(&b, dirfd >= 0 && snapshot_exists(dirfd) ? "true" : "false");
+	jbuf_json_key(&b, "journal");
+	jbuf_puts(&b, "[");
+	char tail[4096];
+	int n = dirfd >= 0 ? journal_tail(dirfd, 3, tail, sizeof(tail)) : 0;
+	for (char *p = tail; n-- > 0; p += strlen(p) + 1) {
+		jbuf_puts(&b, p);
+		if (n > 0)
+			jbuf_puts(&b, ",");
+	}
+	jbuf_puts(&b, "]}");
+	fputs(out, stdout);
+}
+
+int command_status(const struct config *cfg, bool json)
+{
+	int first = 0;
+	if (json)
+		printf("{\"volumes\":[");
+	for (size_t i = 0; i < cfg->nvolumes; i++) {
+		const struct volume_conf *v = &cfg->volumes[i];
+		int dirfd = -1;
+		struct observation obs;
+		guard_observe(v, &obs, &dirfd);
+		/* Never waits: a migration in progress is shown, not waited for. */
+		const char *conflict = NULL;
+		int lockfd = dirfd < 0 ? -1 : lock_open(dirfd, false);
+		if (lockfd >= 0) {
+			conflict = lock_conflict(lockfd);
+			if (lock_try(lockfd, LOCK_SHARED) == 0)
+				guard_observe(v, &obs, &dirfd);
+			close(lockfd);
+		}
+		struct decision d = guard_decide(v, &obs, GUARD_START);
+		if (json)
+			status_json(v, &obs, &d, dirfd, conflict, i == 0);
+		else
+			status_text(v, &obs, &d, dirfd, conflict);
+		if ((obs.what == OBS_NO_PATH || obs.what == OBS_UNREADABLE ||
+		     obs.what == OBS_NOT_MOUNTED) && !first) {
+			first = d.code;
+			guard_report_refusal(v, &obs, &d);
+		}
+		if (dirfd >= 0)
+			close(dirfd);
+	}
+	if (json)
+		printf("]}\n");
+	fflush(stdout);
+	return first;
+}
+
+/* Opens the volume for a change: exclusive lock, .volinit/ created. */
+static int open_exclusive(const struct volume_conf *v, int *dirfd, int *lockfd)
+{
+	struct observation obs;
+	*dirfd = -1;
+	*lockfd = -1;
+	guard_observe(v, &obs, dirfd);
+	if (*dirfd < 0 || obs.what == OBS_NO_PATH || obs.what == OBS_NOT_MOUNTED) {
+		struct decision d = guard_decide(v, &obs, GUARD_START);
+		guard_report_refusal(v, &obs, &d);
+		return d.code;
+	}
+	*lockfd = lock_open(*dirfd, true);
+	if (*lockfd < 0) {
+		log_fatal(73, v->name, "volume \"%s\" (%s): cannot create .volinit/lock: %s", v->name,
+			  v->path, strerror(errno));
+		return 73;
+	}
+	int rc = lock_wait(*lockfd, *dirfd, v, LOCK_EXCLUSIVE);
+	if (rc == 0)
+		holders_clear(*dirfd); /* no one else holds the lock: all stale */
+	return rc;
+}
+
+static int migrate_one(const struct volume_conf *v, const struct privs *hooks, bool dry_run)
+{
+	int dirfd = -1, lockfd = -1, rc = 0;
+	struct observation obs;
+	if (dry_run) {
+		guard_observe(v, &obs, &dirfd);
+		lockfd = shared_lock_if_any(v, dirfd, &rc);
+	} else {
+		rc = open_exclusive(v, &dirfd, &lockfd);
+	}
+	for (int round = 0; rc == 0 && round < 2; round++) {
+		guard_observe(v, &obs, &dirfd);
+		struct decision d = guard_decide(v, &obs, GUARD_MIGRATE);
+		if (d.action == ACT_RESTORE && dry_run) {
+			printf("volume \"%s\" (%s): dirty; its snapshot would be restored first\n",
+			       v->name, v->path);
+		} else if (d.action == ACT_RESTORE) {
+			rc = migrate_recover(v, dirfd, &obs, hooks);
+			continue; /* then decide again */
+		} else if (d.action == ACT_MIGRATE) {
+			rc = migrate_volume(v, dirfd, d.from, hooks, dry_run);
+		} else if (d.action == ACT_REFUSE) {
+			if (d.code == 80 && obs.what == OBS_VERSION && !v->migrations)
+				rc = migrate_plan(v, d.from, &(struct migrate_plan){ 0 });
+			else
+				guard_report_refusal(v, &obs, &d), rc = d.code;
+		} else if (d.action == ACT_INIT || d.action == ACT_ADOPT) {
+			int32_t to = d.action == ACT_INIT ? v->expected : d.from;
+			if (dry_run) {
+				printf("volume \"%s\" (%s): would write %s = %d\n", v->name, v->path,
+				       v->version_file, (int)to);
+			} else if ((rc = version_write_at(dirfd, v->version_file, to)) != 0) {
+				log_fatal(73, v->name, "volume \"%s\" (%s): cannot write %s: %s", v->name,
+					  v->path, v->version_file, strerror(rc));
+				rc = 73;
+			} else {
+				journal_event(dirfd, v, "stamp", -1, to, action_names[d.action]);
+				if (d.from < v->expected && d.action == ACT_ADOPT)
+					continue; /* adopted below expected: now migrate */
+			}
+		} else {
+			if (dry_run)
+				printf("volume \"%s\" (%s): at %d, nothing to do\n", v->name, v->path,
+				       (int)d.from);
+			log_info(v->name, "volume \"%s\" (%s): at %d, nothing to do", v->name, v->path,
+				 (int)d.from);
+		}
+		break;
+	}
+	if (lockfd >= 0)
+		close(lockfd);
+	if (dirfd >= 0)
+		close(dirfd);
+	return rc;
+}
+
+int command_migrate(const struct config *cfg, const struct privs *hooks, bool dry_run)
+{
+	int first = 0;
+	for (size_t i = 0; i < cfg->nvolumes; i++) {
+		int rc = migrate_one(&cfg->volumes[i], hooks, dry_run);
+		if (rc && !first)
+			first = rc;
+		if (rc > 128)
+			break;
+	}
+	fflush(stdout);
+	return first;
+}
+
+int command_stamp(const struct config *cfg, const char *volume, const char *version)
+{
+	const struct volume_conf *v = NULL;
+	for (size_t i = 0; i < cfg->nvolumes && !v; i++)
+		if (strcmp(cfg->volumes[i].name, volume) == 0 ||
+		    strcmp(cfg->volumes[i].path, volume) == 0)
+			v = &cfg->volumes[i];
+	if (!v) {
+		log_fatal(64, NULL, "stamp: no volume \"%s\" in the configuration", volume);
+		return 64;
+	}
+	int32_t to;
+	if (!config_parse_version(version, &to)) {
+		log_fatal(64, v->name, "stamp: \"%s\" is not a version from 0 to %d", version,
+			  VERSION_MAX);
+		return 64;
+	}
+	int dirfd, lockfd;
+	int rc = open_exclusive(v, &dirfd, &lockfd);
+	if (rc == 0) {
+		struct observation obs;
+		guard_observe(v, &obs, &dirfd);
+		int err = version_write_at(dirfd, v->version_file, to);
+		if (!err)
+			err = state_dirty_clear(dirfd);
+		if (err) {
+			log_fatal(73, v->name, "volume \"%s\" (%s): cannot stamp: %s", v->name, v->path,
+				  strerror(err));
+			rc = 73;
+		} else {
+			snapshot_remove(dirfd);
+			journal_event(dirfd, v, "stamp", obs.what == OBS_VERSION ? obs.version : -1, to,
+				      obs.what == OBS_DIRTY ? "by an operator; cleared dirty"
+							    : "by an operator");
+			log_notice(v->name, "volume \"%s\" (%s): %s = %d%s", v->name, v->path,
+				   v->version_file, (int)to,
+				   obs.what == OBS_DIRTY ? "; dirty cleared" : "");
+		}
+	}
+	if (lockfd >= 0)
+		close(lockfd);
+	if (dirfd >= 0)
+		close(dirfd);
+	return rc;
+}

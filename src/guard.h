@@ -1,0 +1,66 @@
+/* guard: what state a volume is in, and what a start does about it. */
+#ifndef VOLINIT_GUARD_H
+#define VOLINIT_GUARD_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "config.h"
+
+enum observed {
+	OBS_VERSION,     /* a valid version file: .version */
+	OBS_EMPTY,       /* no version file, nothing else on the volume */
+	OBS_UNVERSIONED, /* no version file, but data */
+	OBS_CORRUPT,     /* .detail says why */
+	OBS_NO_PATH,     /* path missing or not a directory: .err */
+	OBS_NOT_MOUNTED, /* require_mount and path is no mount point */
+	OBS_UNREADABLE,  /* .err */
+	OBS_DIRTY,       /* an interrupted migration: .detail */
+};
+
+struct observation {
+	enum observed what;
+	int32_t version;
+	int err;
+	bool snapshot;   /* a complete snapshot exists (matters when dirty) */
+	char detail[200];
+};
+
+enum action {
+	ACT_RUN,     /* compatible: nothing to do */
+	ACT_INIT,    /* empty volume: write expected */
+	ACT_ADOPT,   /* data without version file: write baseline (== expected) */
+	ACT_MIGRATE, /* from .from to expected with the hooks */
+	ACT_RESTORE, /* dirty, with a complete snapshot: put it back */
+	ACT_REFUSE,  /* exit with .code */
+};
+
+struct decision {
+	enum action action;
+	int code;
+	int32_t from;     /* the version the volume is taken to hold */
+	bool has_from;
+};
+
+/* Which purpose the decision serves: a start of PROGRAM, or the operator's
+ * explicit `volinit migrate`, which migrates whatever on_older says. */
+enum guard_purpose { GUARD_START, GUARD_MIGRATE };
+
+/* Looks at the volume without changing anything. *dirfd is the open volume
+ * directory, or -1 to open it here (it stays -1 when that fails); the
+ * caller closes it. */
+void guard_observe(const struct volume_conf *v, struct observation *obs, int *dirfd);
+
+/* Pure: the decision for an observation. */
+struct decision guard_decide(const struct volume_conf *v, const struct observation *obs,
+			     enum guard_purpose purpose);
+
+/* The state's name in status output: current, older, newer, uninitialized,
+ * unversioned, corrupt, unavailable, unreadable, dirty. */
+const char *guard_state_name(const struct volume_conf *v, const struct observation *obs);
+
+/* The one FATAL line and the hints for a refusal. */
+void guard_report_refusal(const struct volume_conf *v, const struct observation *obs,
+			  const struct decision *d);
+
+#endif

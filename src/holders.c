@@ -1,0 +1,102 @@
+/* holders: PATH/.volinit/holders/ (see holders.h). */
+#include "holders.h"
+#include "jbuf.h"
+#include "volume.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define HOLDERS VOLUME_STATE_DIR "/holders"
+
+static void our_name(char *buf, size_t len)
+{
+	char host[65] = "unknown";
+	gethostname(host, sizeof(host) - 1);
+	snprintf(buf, len, "%s/%s-%ld", HOLDERS, host, (long)getpid());
+}
+
+int holders_add(int voldirfd)
+{
+	if (mkdirat(voldirfd, HOLDERS, 0700) != 0 && errno != EEXIST)
+		return errno;
+	char path[128], host[65] = "unknown", text[512], since[40];
+	gethostname(host, sizeof(host) - 1);
+	our_name(path, sizeof(path));
+	struct jbuf t;
+	jbuf_init(&t, since, sizeof(since));
+	jbuf_time(&t);
+	const char *image = getenv("VOLINIT_IMAGE");
+	int n = snprintf(text, sizeof(text), "host=%s pid=%ld since=%s image=%s\n", host,
+			 (long)getpid(), since, image ? image : "");
+	int fd = openat(voldirfd, path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return errno;
+	int err = write(fd, text, (size_t)n) == n ? 0 : EIO;
+	close(fd);
+	return err;
+}
+
+void holders_remove(int voldirfd)
+{
+	char path[128];
+	our_name(path, sizeof(path));
+	unlinkat(voldirfd, path, 0);
+}
+
+static DIR *open_holders(int voldirfd)
+{
+	int fd = openat(voldirfd, HOLDERS, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return NULL;
+	DIR *d = fdopendir(fd);
+	if (!d)
+		close(fd);
+	return d;
+}
+
+void holders_clear(int voldirfd)
+{
+	DIR *d = open_holders(voldirfd);
+	if (!d)
+		return;
+	struct dirent *e;
+	while ((e = readdir(d)) != NULL)
+		if (e->d_name[0] != '.')
+			unlinkat(dirfd(d), e->d_name, 0);
+	closedir(d);
+}
+
+void holders_describe(int voldirfd, char *buf, size_t len)
+{
+	struct jbuf b;
+	jbuf_init(&b, buf, len);
+	DIR *d = open_holders(voldirfd);
+	int count = 0;
+	struct dirent *e;
+	while (d && (e = readdir(d)) != NULL) {
+		if (e->d_name[0] == '.')
+			continue;
+		char text[256];
+		int fd = openat(dirfd(d), e->d_name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+		if (fd < 0)
+			continue;
+		ssize_t n = read(fd, text, sizeof(text) - 1);
+		close(fd);
+		if (n <= 0)
+			continue;
+		text[n] = '\0';
+		text[strcspn(text, "\n")] = '\0';
+		jbuf_puts(&b, count++ ? "; " : "");
+		jbuf_escape_bytes(&b, (const unsigned char *)text, strlen(text));
+	}
+	if (d)
+		closedir(d);
+	if (count == 0)
+		jbuf_puts(&b, "an unknown process (no holders file)");
+}

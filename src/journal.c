@@ -1,0 +1,108 @@
+/* journal: the volume's event log (see journal.h). One write(2) per event
+ * on an O_APPEND descriptor keeps concurrent writers' lines whole. */
+#include "journal.h"
+#include "jbuf.h"
+#include "volume.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define JOURNAL VOLUME_STATE_DIR "/journal.jsonl"
+
+void journal_event(int voldirfd, const struct volume_conf *v, const char *event, int32_t from,
+		   int32_t to, const char *detail)
+{
+	if (voldirfd < 0)
+		return;
+	char line[1024], host[65] = "";
+	gethostname(host, sizeof(host) - 1);
+	const char *image = getenv("VOLINIT_IMAGE");
+	struct jbuf b;
+	jbuf_init(&b, line, sizeof(line) - 1);
+	jbuf_puts(&b, "{\"time\":\"");
+	jbuf_time(&b);
+	jbuf_puts(&b, "\",\"host\":");
+	jbuf_json_str(&b, host);
+	jbuf_printf(&b, ",\"pid\":%ld,\"image\":", (long)getpid());
+	jbuf_json_str(&b, image ? image : "");
+	jbuf_puts(&b, ",\"event\":");
+	jbuf_json_str(&b, event);
+	jbuf_puts(&b, ",\"volume\":");
+	jbuf_json_str(&b, v->name);
+	if (from >= 0)
+		jbuf_printf(&b, ",\"from\":%d", (int)from);
+	else
+		jbuf_puts(&b, ",\"from\":null");
+	if (to >= 0)
+		jbuf_printf(&b, ",\"to\":%d", (int)to);
+	else
+		jbuf_puts(&b, ",\"to\":null");
+	jbuf_puts(&b, ",\"detail\":");
+	jbuf_json_str(&b, detail);
+	jbuf_puts(&b, "}");
+	line[b.len++] = '\n';
+
+	int fd = openat(voldirfd, JOURNAL, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC,
+			0600);
+	if (fd < 0)
+		return;
+	struct stat st;
+	if (fstat(fd, &st) == 0 && st.st_size + (off_t)b.len > JOURNAL_ROTATE_BYTES) {
+		/* Two writers may both rotate; the second renames a short new
+		 * file over .1, losing at most a few lines of history. */
+		close(fd);
+		renameat(voldirfd, JOURNAL, voldirfd, JOURNAL ".1");
+		fd = openat(voldirfd, JOURNAL, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC,
+			    0600);
+		if (fd < 0)
+			return;
+	}
+	(void)!write(fd, line, b.len);
+	close(fd);
+}
+
+int journal_tail(int voldirfd, int n, char *buf, size_t len)
+{
+	int fd = openat(voldirfd, JOURNAL, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0 || len < 2)
+		return fd < 0 ? 0 : (close(fd), 0);
+	struct stat st;
+	off_t start = 0;
+	if (fstat(fd, &st) == 0 && st.st_size > (off_t)len - 1)
+		start = st.st_size - (off_t)(len - 1);
+	ssize_t got = pread(fd, buf, len - 1, start);
+	close(fd);
+	if (got <= 0)
+		return 0;
+	buf[got] = '\0';
+	/* Count back n complete lines from the end. */
+	char *end = buf + got;
+	if (end > buf && end[-1] == '\n')
+		end--;
+	char *p = end;
+	int count = 0;
+	while (p > buf && count < n) {
+		char *q = p;
+		while (q > buf && q[-1] != '\n')
+			q--;
+		if (q == buf && start > 0)
+			break; /* a cut line */
+		count++;
+		p = q > buf ? q - 1 : q;
+		if (q == buf)
+			break;
+	}
+	char *first = p == buf ? buf : p + 1;
+	size_t keep = (size_t)(end - first);
+	memmove(buf, first, keep);
+	buf[keep] = '\0';
+	for (size_t i = 0; i < keep; i++)
+		if (buf[i] == '\n')
+			buf[i] = '\0';
+	return count;
+}

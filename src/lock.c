@@ -1,0 +1,133 @@
+/* lock: OFD locks on PATH/.volinit/lock (see lock.h). */
+#include "lock.h"
+#include "holders.h"
+#include "log.h"
+#include "signals.h"
+#include "volume.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+/* How often a waiter tries again, and how often it says so. Blocking in
+ * F_OFD_SETLKW is not an option: signals are blocked, so nothing could cut
+ * the wait short at the timeout or on SIGTERM. */
+#define RETRY_MS 50
+#define REPORT_EVERY_S 5
+
+int lock_open(int voldirfd, bool create)
+{
+	if (create && mkdirat(voldirfd, VOLUME_STATE_DIR, 0700) != 0 && errno != EEXIST)
+		return -1;
+	int flags = O_RDWR | O_NOFOLLOW | O_CLOEXEC | (create ? O_CREAT : 0);
+	int fd = openat(voldirfd, VOLUME_STATE_DIR "/lock", flags, 0600);
+	if (fd < 0 && !create && (errno == EACCES || errno == EROFS))
+		fd = openat(voldirfd, VOLUME_STATE_DIR "/lock", O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	return fd;
+}
+
+static struct flock whole(short type)
+{
+	struct flock fl;
+	memset(&fl, 0, sizeof(fl));
+	fl.l_type = type;
+	fl.l_whence = SEEK_SET;
+	return fl; /* l_start = l_len = 0: the whole file; l_pid must be 0 */
+}
+
+int lock_try(int lockfd, enum lock_mode mode)
+{
+	struct flock fl = whole(mode == LOCK_EXCLUSIVE ? F_WRLCK : F_RDLCK);
+	if (fcntl(lockfd, F_OFD_SETLK, &fl) == 0)
+		return 0;
+	if (errno == EACCES)
+		errno = EAGAIN;
+	return -1;
+}
+
+void lock_release(int lockfd)
+{
+	struct flock fl = whole(F_UNLCK);
+	fcntl(lockfd, F_OFD_SETLK, &fl);
+}
+
+const char *lock_conflict(int lockfd)
+{
+	struct flock fl = whole(F_WRLCK);
+	if (fcntl(lockfd, F_OFD_GETLK, &fl) != 0 || fl.l_type == F_UNLCK)
+		return NULL;
+	return fl.l_type == F_WRLCK ? "exclusive" : "shared";
+}
+
+static long long now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
+}
+
+void lock_waiter_init(struct lock_waiter *w, const struct volume_conf *v, int voldirfd,
+		      enum lock_mode mode)
+{
+	w->v = v;
+	w->voldirfd = voldirfd;
+	w->want = mode == LOCK_EXCLUSIVE ? "exclusive" : "shared";
+	w->start = now_ms();
+	w->deadline = w->start + v->lock_timeout * 1000LL;
+	w->next_report = w->start + REPORT_EVERY_S * 1000LL;
+}
+
+int lock_waiter_pause(struct lock_waiter *w)
+{
+	const struct volume_conf *v = w->v;
+	char who[512];
+	long long now = now_ms();
+	if (now >= w->deadline) {
+		holders_describe(w->voldirfd, who, sizeof(who));
+		log_fatal(75, v->name,
+			  "volume \"%s\" (%s): timed out after %u s waiting for the %s lock; "
+			  "held by: %s", v->name, v->path, v->lock_timeout, w->want, who);
+		log_hint(v->name, "another volinit is migrating this volume or running an app "
+				  "on it; stop the old containers (Kubernetes: strategy Recreate), "
+				  "then start again");
+		return 75;
+	}
+	if (now >= w->next_report) {
+		holders_describe(w->voldirfd, who, sizeof(who));
+		log_notice(v->name, "volume \"%s\": waiting for the %s lock (%lld s of %u); "
+				    "held by: %s", v->name, w->want, (now - w->start) / 1000,
+			   v->lock_timeout, who);
+		w->next_report = now + REPORT_EVERY_S * 1000LL;
+	}
+	struct timespec pause = { 0, RETRY_MS * 1000000L };
+	siginfo_t si;
+	int sig = signals_wait(&si, &pause);
+	if (sig == SIGTERM || sig == SIGINT) {
+		log_fatal(128 + sig, v->name,
+			  "volume \"%s\": stopped by signal %d while waiting for the lock",
+			  v->name, sig);
+		return 128 + sig;
+	}
+	return 0;
+}
+
+int lock_wait(int lockfd, int voldirfd, const struct volume_conf *v, enum lock_mode mode)
+{
+	struct lock_waiter w;
+	lock_waiter_init(&w, v, voldirfd, mode);
+	for (;;) {
+		if (lock_try(lockfd, mode) == 0)
+			return 0;
+		if (errno != EAGAIN) {
+			log_fatal(73, v->name, "volume \"%s\" (%s): cannot lock: %s", v->name,
+				  v->path, strerror(errno));
+			return 73;
+		}
+		int rc = lock_waiter_pause(&w);
+		if (rc)
+			return rc;
+	}
+}

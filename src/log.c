@@ -1,0 +1,93 @@
+/* log: one function for every line on stderr (see log.h). Each line is
+ * built in a fixed buffer and written with one write(2), so lines from
+ * several processes never interleave and logging works in any phase. */
+#include "log.h"
+#include "jbuf.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <unistd.h>
+
+static enum log_format log_format = LOG_TEXT;
+static int log_verbosity;
+
+static const char *const level_names[] = {
+	[LOG_FATAL] = "fatal", [LOG_HINT] = "hint",     [LOG_ERROR] = "error",
+	[LOG_WARN] = "warning", [LOG_NOTICE] = "notice", [LOG_INFO] = "info",
+	[LOG_DEBUG] = "debug",
+};
+
+/* Text prefixes after "volinit: "; notices and info lines have none. */
+static const char *const level_prefix[] = {
+	[LOG_FATAL] = "FATAL: ", [LOG_HINT] = "hint: ",  [LOG_ERROR] = "error: ",
+	[LOG_WARN] = "warning: ", [LOG_NOTICE] = "",      [LOG_INFO] = "",
+	[LOG_DEBUG] = "debug: ",
+};
+
+void log_setup(enum log_format format, int verbosity)
+{
+	log_format = format;
+	log_verbosity = verbosity;
+}
+
+enum log_format log_get_format(void)
+{
+	return log_format;
+}
+
+static int shown(enum log_level level)
+{
+	if (level <= LOG_ERROR)
+		return 1;
+	if (log_verbosity < 0)
+		return 0;
+	if (level <= LOG_NOTICE)
+		return 1;
+	return (int)level - (int)LOG_NOTICE <= log_verbosity;
+}
+
+void log_msg(enum log_level level, const char *volume, int code, const char *fmt, ...)
+{
+	if (!shown(level))
+		return;
+	int saved_errno = errno;
+	char msg[1024], line[2048];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+
+	struct jbuf b;
+	jbuf_init(&b, line, sizeof(line) - 1); /* room for the newline */
+	if (log_format == LOG_JSON) {
+		jbuf_puts(&b, "{\"time\":\"");
+		jbuf_time(&b);
+		jbuf_puts(&b, "\",\"level\":");
+		jbuf_json_str(&b, level_names[level]);
+		jbuf_puts(&b, ",\"msg\":");
+		jbuf_json_str(&b, msg);
+		if (volume) {
+			jbuf_puts(&b, ",\"volume\":");
+			jbuf_json_str(&b, volume);
+		}
+		if (code)
+			jbuf_printf(&b, ",\"code\":%d", code);
+		jbuf_puts(&b, "}");
+	} else {
+		jbuf_puts(&b, "volinit: ");
+		jbuf_puts(&b, level_prefix[level]);
+		jbuf_puts(&b, msg);
+	}
+	line[b.len++] = '\n';
+	ssize_t off = 0;
+	while (off < (ssize_t)b.len) {
+		ssize_t n = write(STDERR_FILENO, line + off, b.len - (size_t)off);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		off += n;
+	}
+	errno = saved_errno;
+}

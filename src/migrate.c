@@ -1,0 +1,337 @@
+/* migrate: hooks found and checked before anything runs, then one step at a
+ * time: dirty marker on disk, hook, version written, marker removed. A
+ * failed step puts the snapshot back (see migrate.h). */
+#include "migrate.h"
+#include "jbuf.h"
+#include "journal.h"
+#include "log.h"
+#include "sha256.h"
+#include "snapshot.h"
+#include "spawn.h"
+#include "state.h"
+#include "supervise.h"
+#include "version.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+extern char **environ;
+
+int migrate_hook_step(const char *name, int32_t *step)
+{
+	int64_t v = 0;
+	const char *p = name;
+	while (*p >= '0' && *p <= '9') {
+		v = v * 10 + (*p - '0');
+		if (v > INT32_MAX)
+			return -1;
+		p++;
+	}
+	if (p == name)
+		return -1;
+	*step = (int32_t)v;
+	return 0; /* end of name, or a non-digit and anything after it */
+}
+
+void migrate_plan_free(struct migrate_plan *plan)
+{
+	free(plan->steps);
+	plan->steps = NULL;
+	plan->n = 0;
+}
+
+int migrate_plan(const struct volume_conf *v, int32_t from, struct migrate_plan *plan)
+{
+	memset(plan, 0, sizeof(*plan));
+	plan->from = from;
+	plan->to = v->expected;
+	if (!v->migrations) {
+		log_fatal(80, v->name, "volume \"%s\" (%s): schema_version=%d, expected=%d, and no "
+				       "migrations directory is configured", v->name, v->path,
+			  (int)from, (int)v->expected);
+		log_hint(v->name, "nothing on the volume was changed; set migrations = DIR with a "
+				  "hook for each step");
+		return 80;
+	}
+	size_t n = (size_t)(v->expected - from);
+	plan->steps = calloc(n ? n : 1, sizeof(*plan->steps));
+	if (!plan->steps) {
+		log_fatal(70, v->name, "out of memory");
+		return 70;
+	}
+	plan->n = n;
+	DIR *d = opendir(v->migrations);
+	if (!d) {
+		log_fatal(80, v->name, "volume \"%s\": cannot read the migrations directory %s: %s",
+			  v->name, v->migrations, strerror(errno));
+		return 80;
+	}
+	int rc = 0;
+	struct dirent *e;
+	/* Every name is looked at, so two hooks for one step are found even
+	 * outside the path this volume takes. */
+	struct { int32_t step; char name[256]; } seen[512];
+	size_t nseen = 0;
+	while (!rc && (e = readdir(d)) != NULL) {
+		int32_t step;
+		if (e->d_name[0] == '.' || migrate_hook_step(e->d_name, &step) != 0)
+			continue;
+		for (size_t i = 0; i < nseen; i++) {
+			if (seen[i].step == step) {
+				log_fatal(78, v->name, "migrations %s: two hooks for step %d: \"%s\" and "
+						       "\"%s\"", v->migrations, (int)step,
+					  seen[i].name, e->d_name);
+				rc = 78;
+			}
+		}
+		if (nseen < sizeof(seen) / sizeof(seen[0])) {
+			seen[nseen].step = step;
+			snprintf(seen[nseen].name, sizeof(seen[nseen].name), "%s", e->d_name);
+			nseen++;
+		}
+		if (rc || step <= from || step > v->expected)
+			continue;
+		struct migrate_step *s = &plan->steps[step - from - 1];
+		s->to = step;
+		snprintf(s->hook, sizeof(s->hook), "%s", e->d_name);
+	}
+	closedir(d);
+	for (size_t i = 0; !rc && i < n; i++) {
+		struct migrate_step *s = &plan->steps[i];
+		int32_t to = from + 1 + (int32_t)i;
+		if (s->to != to) {
+			log_fatal(80, v->name, "volume \"%s\" (%s): no hook for step %d -> %d in %s",
+				  v->name, v->path, (int)to - 1, (int)to, v->migrations);
+			log_hint(v->name, "nothing on the volume was changed; name the hook %d or "
+					  "%04d-what-it-does", (int)to, (int)to);
+			rc = 80;
+			break;
+		}
+		char path[4096];
+		struct stat st;
+		snprintf(path, sizeof(path), "%s/%s", v->migrations, s->hook);
+		if (stat(path, &st) != 0 || !S_ISREG(st.st_mode) || access(path, X_OK) != 0) {
+			log_fatal(126, v->name, "volume \"%s\": hook %s is not an executable file",
+				  v->name, path);
+			rc = 126;
+		}
+	}
+	if (rc)
+		migrate_plan_free(plan);
+	return rc;
+}
+
+/* volinit's environment with VOLINIT_VOLUME, _PATH, _FROM, _TO set. */
+static char **hook_env(const struct volume_conf *v, int32_t from, int32_t to, char vars[4][4200])
+{
+	size_t n = 0;
+	while (environ[n])
+		n++;
+	char **env = calloc(n + 5, sizeof(char *));
+	if (!env)
+		return NULL;
+	size_t k = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (strncmp(environ[i], "VOLINIT_VOLUME=", 15) == 0 ||
+		    strncmp(environ[i], "VOLINIT_PATH=", 13) == 0 ||
+		    strncmp(environ[i], "VOLINIT_FROM=", 13) == 0 ||
+		    strncmp(environ[i], "VOLINIT_TO=", 11) == 0)
+			continue;
+		env[k++] = environ[i];
+	}
+	snprintf(vars[0], 4200, "VOLINIT_VOLUME=%s", v->name);
+	snprintf(vars[1], 4200, "VOLINIT_PATH=%s", v->path);
+	snprintf(vars[2], 4200, "VOLINIT_FROM=%d", (int)from);
+	snprintf(vars[3], 4200, "VOLINIT_TO=%d", (int)to);
+	for (int i = 0; i < 4; i++)
+		env[k++] = vars[i];
+	env[k] = NULL;
+	return env;
+}
+
+static int mark_dirty(const struct volume_conf *v, int voldirfd, const struct migrate_step *s)
+{
+	char digest[65] = "", json[1024], host[65] = "", since[40];
+	int mfd = open(v->migrations, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (mfd >= 0) {
+		sha256_file_at(mfd, s->hook, digest);
+		close(mfd);
+	}
+	gethostname(host, sizeof(host) - 1);
+	struct jbuf t, b;
+	jbuf_init(&t, since, sizeof(since));
+	jbuf_time(&t);
+	jbuf_init(&b, json, sizeof(json));
+	jbuf_printf(&b, "{\"from\":%d,\"to\":%d,\"hook\":", (int)s->to - 1, (int)s->to);
+	jbuf_json_str(&b, s->hook);
+	jbuf_puts(&b, ",\"sha256\":");
+	jbuf_json_str(&b, digest);
+	jbuf_printf(&b, ",\"pid\":%ld,\"host\":", (long)getpid());
+	jbuf_json_str(&b, host);
+	jbuf_puts(&b, ",\"started_at\":");
+	jbuf_json_str(&b, since);
+	jbuf_puts(&b, "}\n");
+	return state_dirty_write(voldirfd, json);
+}
+
+/* Runs one hook. Returns its wait status, or -code when it did not start. */
+static int run_hook(const struct volume_conf *v, int voldirfd, const struct migrate_step *s,
+		    const struct privs *privs, int *stop)
+{
+	char path[4096], vars[4][4200];
+	snprintf(path, sizeof(path), "%s/%s", v->migrations, s->hook);
+	char **env = hook_env(v, s->to - 1, s->to, vars);
+	if (!env)
+		return -70;
+	char *argv[] = { path, NULL };
+	struct spawn sp = {
+		.argv = argv, .envp = env, .cwd_fd = voldirfd,
+		.prepare = privs ? privs_apply : NULL, .ctx = (void *)privs,
+	};
+	pid_t pid;
+	int rc = spawn_start(&sp, &pid);
+	free(env);
+	if (rc)
+		return -rc;
+	return supervise_wait_hook(pid, stop);
+}
+
+/* After a failed step: put the snapshot back, or leave the volume dirty. */
+static int fail_step(const struct volume_conf *v, int voldirfd, const struct migrate_step *s,
+		     const char *why, int code)
+{
+	journal_event(voldirfd, v, "step_fail", s->to - 1, s->to, why);
+	if (!v->snapshot) {
+		log_fatal(code, v->name, "volume \"%s\" (%s): migration step %d -> %d (%s) %s; the "
+					 "volume is left dirty (no snapshot)", v->name, v->path,
+			  (int)s->to - 1, (int)s->to, s->hook, why);
+		log_hint(v->name, "starts refuse with 83 until you check the data and run: volinit "
+				  "stamp %s N", v->name);
+		return code;
+	}
+	int err = snapshot_restore(voldirfd);
+	if (err) {
+		log_fatal(code, v->name, "volume \"%s\" (%s): migration step %d -> %d (%s) %s, and "
+					 "the restore failed: %s", v->name, v->path, (int)s->to - 1,
+			  (int)s->to, s->hook, why, strerror(err));
+		log_hint(v->name, "the snapshot is kept in %s/.volinit/snapshot; the next start "
+				  "restores it again", v->path);
+		return code;
+	}
+	journal_event(voldirfd, v, "restore", s->to - 1, s->to - 1, why);
+	state_dirty_clear(voldirfd);
+	snapshot_remove(voldirfd);
+	log_fatal(code, v->name, "volume \"%s\" (%s): migration step %d -> %d (%s) %s; the "
+				 "volume was restored as it was before the migration", v->name, v->path,
+		  (int)s->to - 1, (int)s->to, s->hook, why);
+	log_hint(v->name, "fix the hook and start again; the journal is in %s/.volinit/"
+			  "journal.jsonl", v->path);
+	return code;
+}
+
+static void print_plan(const struct volume_conf *v, const struct migrate_plan *plan)
+{
+	printf("volume \"%s\" (%s): %d -> %d in %zu step%s%s\n", v->name, v->path,
+	       (int)plan->from, (int)plan->to, plan->n, plan->n == 1 ? "" : "s",
+	       v->snapshot ? ", with a snapshot" : ", without a snapshot");
+	for (size_t i = 0; i < plan->n; i++)
+		printf("  %d -> %d: %s/%s\n", (int)plan->steps[i].to - 1, (int)plan->steps[i].to,
+		       v->migrations, plan->steps[i].hook);
+}
+
+int migrate_volume(const struct volume_conf *v, int voldirfd, int32_t from,
+		   const struct privs *privs, int dry_run)
+{
+	struct migrate_plan plan;
+	int rc = migrate_plan(v, from, &plan);
+	if (rc)
+		return rc;
+	if (dry_run) {
+		print_plan(v, &plan);
+		migrate_plan_free(&plan);
+		return 0;
+	}
+	journal_event(voldirfd, v, "migrate_begin", from, v->expected, NULL);
+	log_notice(v->name, "volume \"%s\" (%s): migrating %d -> %d in %zu step%s", v->name,
+		   v->path, (int)from, (int)v->expected, plan.n, plan.n == 1 ? "" : "s");
+	if (v->snapshot && (rc = snapshot_take(v, voldirfd)) != 0) {
+		migrate_plan_free(&plan);
+		return rc;
+	}
+	for (size_t i = 0; !rc && i < plan.n; i++) {
+		const struct migrate_step *s = &plan.steps[i];
+		char why[128];
+		int err = mark_dirty(v, voldirfd, s);
+		if (err) {
+			log_fatal(73, v->name, "volume \"%s\" (%s): cannot write .volinit/dirty: %s",
+				  v->name, v->path, strerror(err));
+			rc = 73;
+			break;
+		}
+		log_notice(v->name, "volume \"%s\": step %d -> %d: %s", v->name, (int)s->to - 1,
+			   (int)s->to, s->hook);
+		int stop = 0;
+		int status = run_hook(v, voldirfd, s, privs, &stop);
+		if (status < 0) {
+			snprintf(why, sizeof(why), "could not start");
+			rc = fail_step(v, voldirfd, s, why, -status);
+		} else if (status != 0) {
+			int code = supervise_exit_code(status);
+			snprintf(why, sizeof(why), "%s %d", code > 128 ? "died of signal" : "exited with",
+				 code > 128 ? code - 128 : code);
+			rc = fail_step(v, voldirfd, s, why, stop ? 128 + stop : 82);
+		} else if ((err = version_write_at(voldirfd, v->version_file, s->to)) != 0) {
+			snprintf(why, sizeof(why), "succeeded, but %s could not be written: %s",
+				 v->version_file, strerror(err));
+			rc = fail_step(v, voldirfd, s, why, 73);
+		} else {
+			state_dirty_clear(voldirfd);
+			journal_event(voldirfd, v, "step_ok", s->to - 1, s->to, s->hook);
+			if (stop && i + 1 < plan.n) {
+				log_fatal(128 + stop, v->name, "volume \"%s\": stopped by signal %d after "
+							       "step %d -> %d; no further step runs",
+					  v->name, stop, (int)s->to - 1, (int)s->to);
+				rc = 128 + stop;
+			} else if (stop) {
+				rc = 128 + stop;
+			}
+		}
+	}
+	if (rc == 0 || rc > 128) {
+		if (v->snapshot)
+			snapshot_remove(voldirfd);
+	}
+	if (rc == 0)
+		log_notice(v->name, "volume \"%s\" (%s): migrated to %d", v->name, v->path,
+			   (int)v->expected);
+	migrate_plan_free(&plan);
+	return rc;
+}
+
+int migrate_recover(const struct volume_conf *v, int voldirfd, const struct observation *obs,
+		    const struct privs *privs)
+{
+	(void)privs;
+	log_notice(v->name, "volume \"%s\" (%s): an interrupted migration left it dirty (%s); "
+			    "restoring its snapshot", v->name, v->path, obs->detail);
+	int err = snapshot_restore(voldirfd);
+	if (err) {
+		log_fatal(82, v->name, "volume \"%s\" (%s): cannot restore the snapshot: %s",
+			  v->name, v->path, strerror(err));
+		return 82;
+	}
+	if ((err = state_dirty_clear(voldirfd)) != 0) {
+		log_fatal(73, v->name, "volume \"%s\" (%s): cannot remove .volinit/dirty: %s",
+			  v->name, v->path, strerror(err));
+		return 73;
+	}
+	snapshot_remove(voldirfd);
+	journal_event(voldirfd, v, "restore", -1, -1, obs->detail);
+	return 0;
+}

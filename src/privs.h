@@ -1,0 +1,35 @@
+/* privs: the identity and capabilities PROGRAM and the hooks run with
+ * (user, capabilities, no_new_privs), resolved without NSS so that a static
+ * binary works in a FROM scratch image. */
+#ifndef VOLINIT_PRIVS_H
+#define VOLINIT_PRIVS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "config.h"
+
+#define PRIVS_MAX_GROUPS 64
+
+struct privs {
+	bool switch_user;
+	uid_t uid;
+	gid_t gid;
+	gid_t groups[PRIVS_MAX_GROUPS];
+	size_t ngroups;
+	bool set_caps;           /* capabilities was given: keep exactly those */
+	unsigned long long keep; /* bit N: capability N */
+	bool no_new_privs;
+};
+
+/* Resolves cfg's user, group and capabilities (from /etc/passwd and
+ * /etc/group; root is an alternative root directory for tests, normally
+ * "/"). Returns 0, or 77 after a FATAL line. */
+int privs_resolve(const struct config *cfg, const char *root, struct privs *p);
+
+/* In the child, just before exec (spawn_prepare_fn): groups, gid, uid,
+ * capabilities, no_new_privs. Returns 0 or 77 with a reason in msg. */
+int privs_apply(void *privs, char *msg, size_t len);
+
+#endif

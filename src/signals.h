@@ -1,0 +1,28 @@
+/* signals: volinit takes every signal synchronously. All but the kernel's
+ * synchronous ones are blocked at start-up; children get back exactly the
+ * mask and dispositions volinit was started with. */
+#ifndef VOLINIT_SIGNALS_H
+#define VOLINIT_SIGNALS_H
+
+#include <signal.h>
+#include <stdbool.h>
+#include <time.h>
+
+/* Call first in main. */
+void signals_block_all(void);
+
+/* In a child before exec: the original mask and SIGCHLD disposition. */
+void signals_restore_for_exec(void);
+
+/* Waits for the next signal. timeout NULL: sleeps until one comes.
+ * Returns the signal number, or 0 when the timeout passed. */
+int signals_wait(siginfo_t *si, const struct timespec *timeout);
+
+/* True when a signal was sent by volinit to itself (a SIGPIPE from a write
+ * to a closed stderr, say): those are not forwarded. */
+bool signals_self_sent(const siginfo_t *si);
+
+/* Takes a pending SIGTERM or SIGINT, if any: returns it, or 0. */
+int signals_take_stop(void);
+
+#endif

@@ -1,0 +1,363 @@
+/* snapshot: copy, restore and remove (see snapshot.h). Files are cloned
+ * with FICLONE where the filesystem shares extents, else copied in the
+ * kernel with copy_file_range; hard links stay links. */
+#include "snapshot.h"
+#include "log.h"
+#include "volume.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/fs.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <unistd.h>
+
+#define SNAPSHOT VOLUME_STATE_DIR "/snapshot"
+#define SNAPSHOT_TMP VOLUME_STATE_DIR "/snapshot.tmp"
+
+struct link_seen {
+	dev_t dev;
+	ino_t ino;
+	char *path; /* relative to the destination root */
+};
+
+struct copy {
+	int dstroot;
+	struct link_seen *links;
+	size_t nlinks, caplinks;
+	char path[4096]; /* current destination path, relative */
+};
+
+static int open_dir_at(int dirfd, const char *name)
+{
+	return openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+}
+
+static int copy_data(int in, int out, off_t size)
+{
+	if (ioctl(out, FICLONE, in) == 0)
+		return 0;
+	off_t left = size;
+	while (left > 0) {
+		ssize_t n = copy_file_range(in, NULL, out, NULL, (size_t)left, 0);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		left -= n;
+	}
+	if (left == 0)
+		return 0;
+	/* EXDEV, ENOSYS, or a file that grew: plain copy of the rest. */
+	char buf[65536];
+	ssize_t n;
+	while ((n = read(in, buf, sizeof(buf))) != 0) {
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return errno;
+		for (ssize_t off = 0; off < n;) {
+			ssize_t w = write(out, buf + off, (size_t)(n - off));
+			if (w < 0 && errno == EINTR)
+				continue;
+			if (w <= 0)
+				return w < 0 ? errno : EIO;
+			off += w;
+		}
+	}
+	return 0;
+}
+
+/* Owner before mode (chown clears set-id bits), times last. */
+static int copy_meta(int fd, const struct stat *st)
+{
+	if (fchown(fd, st->st_uid, st->st_gid) != 0 && errno != EPERM)
+		return errno;
+	if (fchmod(fd, st->st_mode & 07777) != 0)
+		return errno;
+	struct timespec t[2] = { st->st_atim, st->st_mtim };
+	if (futimens(fd, t) != 0)
+		return errno;
+	return 0;
+}
+
+static const char *remember_link(struct copy *c, const struct stat *st)
+{
+	for (size_t i = 0; i < c->nlinks; i++)
+		if (c->links[i].dev == st->st_dev && c->links[i].ino == st->st_ino)
+			return c->links[i].path;
+	if (c->nlinks == c->caplinks) {
+		size_t cap = c->caplinks ? 2 * c->caplinks : 64;
+		struct link_seen *l = realloc(c->links, cap * sizeof(*l));
+		if (!l)
+			return NULL;
+		c->links = l;
+		c->caplinks = cap;
+	}
+	char *p = strdup(c->path);
+	if (p)
+		c->links[c->nlinks++] = (struct link_seen){ st->st_dev, st->st_ino, p };
+	return NULL;
+}
+
+static int copy_file(struct copy *c, int src, int dst, const char *name, const struct stat *st)
+{
+	if (st->st_nlink > 1) {
+		const char *first = remember_link(c, st);
+		if (first)
+			return linkat(c->dstroot, first, dst, name, 0) == 0 ? 0 : errno;
+	}
+	int in = openat(src, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (in < 0)
+		return errno;
+	int out = openat(dst, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (out < 0) {
+		int err = errno;
+		close(in);
+		return err;
+	}
+	int err = copy_data(in, out, st->st_size);
+	if (!err)
+		err = copy_meta(out, st);
+	close(in);
+	if (close(out) != 0 && !err)
+		err = errno;
+	return err;
+}
+
+static int copy_special(int src, int dst, const char *name, const struct stat *st)
+{
+	if (S_ISLNK(st->st_mode)) {
+		char target[4096];
+		ssize_t n = readlinkat(src, name, target, sizeof(target) - 1);
+		if (n < 0)
+			return errno;
+		target[n] = '\0';
+		if (symlinkat(target, dst, name) != 0)
+			return errno;
+	} else if (mknodat(dst, name, st->st_mode, st->st_rdev) != 0) {
+		return errno;
+	}
+	if (fchownat(dst, name, st->st_uid, st->st_gid, AT_SYMLINK_NOFOLLOW) != 0 && errno != EPERM)
+		return errno;
+	if (!S_ISLNK(st->st_mode) && fchmodat(dst, name, st->st_mode & 07777, 0) != 0)
+		return errno;
+	struct timespec t[2] = { st->st_atim, st->st_mtim };
+	return utimensat(dst, name, t, AT_SYMLINK_NOFOLLOW) == 0 ? 0 : errno;
+}
+
+static int copy_dir(struct copy *c, int src, int dst, bool skip_state)
+{
+	int fd = dup(src);
+	if (fd < 0)
+		return errno;
+	DIR *d = fdopendir(fd);
+	if (!d) {
+		close(fd);
+		return errno;
+	}
+	int err = 0;
+	size_t base = strlen(c->path);
+	struct dirent *e;
+	while (!err && (e = readdir(d)) != NULL) {
+		const char *n = e->d_name;
+		if (strcmp(n, ".") == 0 || strcmp(n, "..") == 0 ||
+		    (skip_state && strcmp(n, VOLUME_STATE_DIR) == 0))
+			continue;
+		if ((size_t)snprintf(c->path + base, sizeof(c->path) - base, "%s%s",
+				     base ? "/" : "", n) >= sizeof(c->path) - base) {
+			err = ENAMETOOLONG;
+			break;
+		}
+		struct stat st;
+		if (fstatat(src, n, &st, AT_SYMLINK_NOFOLLOW) != 0) {
+			err = errno;
+		} else if (S_ISDIR(st.st_mode)) {
+			int s2 = -1, d2 = -1;
+			if (mkdirat(dst, n, 0700) != 0 || (s2 = open_dir_at(src, n)) < 0 ||
+			    (d2 = open_dir_at(dst, n)) < 0)
+				err = errno;
+			else if (!(err = copy_dir(c, s2, d2, false)))
+				err = copy_meta(d2, &st);
+			if (s2 >= 0)
+				close(s2);
+			if (d2 >= 0)
+				close(d2);
+		} else if (S_ISREG(st.st_mode)) {
+			err = copy_file(c, src, dst, n, &st);
+		} else {
+			err = copy_special(src, dst, n, &st);
+		}
+		c->path[base] = '\0';
+	}
+	closedir(d);
+	return err;
+}
+
+int snapshot_copy_tree(int srcfd, int dstfd, bool skip_state)
+{
+	struct copy c = { .dstroot = dstfd };
+	int err = copy_dir(&c, srcfd, dstfd, skip_state);
+	for (size_t i = 0; i < c.nlinks; i++)
+		free(c.links[i].path);
+	free(c.links);
+	return err;
+}
+
+/* Removes everything below dirfd (but .volinit when skip_state). */
+static int clear_dir(int dirfd, bool skip_state)
+{
+	int fd = dup(dirfd);
+	if (fd < 0)
+		return errno;
+	DIR *d = fdopendir(fd);
+	if (!d) {
+		close(fd);
+		return errno;
+	}
+	int err = 0;
+	struct dirent *e;
+	while ((e = readdir(d)) != NULL) {
+		const char *n = e->d_name;
+		if (strcmp(n, ".") == 0 || strcmp(n, "..") == 0 ||
+		    (skip_state && strcmp(n, VOLUME_STATE_DIR) == 0))
+			continue;
+		if (unlinkat(dirfd, n, 0) == 0)
+			continue;
+		if (errno != EISDIR && errno != EPERM) {
+			err = err ? err : errno;
+			continue;
+		}
+		int sub = open_dir_at(dirfd, n);
+		if (sub < 0) {
+			err = err ? err : errno;
+			continue;
+		}
+		int e2 = clear_dir(sub, false);
+		close(sub);
+		if (!e2 && unlinkat(dirfd, n, AT_REMOVEDIR) != 0)
+			e2 = errno;
+		err = err ? err : e2;
+	}
+	closedir(d);
+	return err;
+}
+
+static void remove_tree_at(int voldirfd, const char *name)
+{
+	int fd = open_dir_at(voldirfd, name);
+	if (fd < 0)
+		return;
+	clear_dir(fd, false);
+	close(fd);
+	unlinkat(voldirfd, name, AT_REMOVEDIR);
+}
+
+struct usage {
+	unsigned long long bytes, inodes;
+};
+
+static void measure(int dirfd, bool skip_state, struct usage *u)
+{
+	int fd = dup(dirfd);
+	DIR *d = fd < 0 ? NULL : fdopendir(fd);
+	if (!d) {
+		if (fd >= 0)
+			close(fd);
+		return;
+	}
+	struct dirent *e;
+	while ((e = readdir(d)) != NULL) {
+		const char *n = e->d_name;
+		struct stat st;
+		if (strcmp(n, ".") == 0 || strcmp(n, "..") == 0 ||
+		    (skip_state && strcmp(n, VOLUME_STATE_DIR) == 0) ||
+		    fstatat(dirfd, n, &st, AT_SYMLINK_NOFOLLOW) != 0)
+			continue;
+		u->inodes++;
+		u->bytes += (unsigned long long)st.st_blocks * 512;
+		if (S_ISDIR(st.st_mode)) {
+			int sub = open_dir_at(dirfd, n);
+			if (sub >= 0) {
+				measure(sub, false, u);
+				close(sub);
+			}
+		}
+	}
+	closedir(d);
+}
+
+int snapshot_take(const struct volume_conf *v, int voldirfd)
+{
+	struct usage need = { 0, 0 };
+	measure(voldirfd, true, &need);
+	struct statvfs fs;
+	if (fstatvfs(voldirfd, &fs) == 0) {
+		unsigned long long avail = (unsigned long long)fs.f_bavail * fs.f_frsize;
+		bool inodes_ok = fs.f_files == 0 || fs.f_favail >= need.inodes + 16;
+		if (avail < need.bytes + need.bytes / 64 + 65536 || !inodes_ok) {
+			log_fatal(73, v->name,
+				  "volume \"%s\" (%s): not enough free space for the snapshot: needs "
+				  "%llu KiB and %llu inodes, has %llu KiB", v->name, v->path,
+				  need.bytes / 1024, need.inodes, avail / 1024);
+			log_hint(v->name, "nothing was changed; free space on the volume, or set "
+					  "snapshot = false to migrate without a way back");
+			return 73;
+		}
+	}
+	remove_tree_at(voldirfd, SNAPSHOT_TMP);
+	int dst = -1, err = 0;
+	if (mkdirat(voldirfd, SNAPSHOT_TMP, 0700) != 0 ||
+	    (dst = open_dir_at(voldirfd, SNAPSHOT_TMP)) < 0)
+		err = errno;
+	if (!err)
+		err = snapshot_copy_tree(voldirfd, dst, true);
+	/* Complete only once it is on disk: then the rename publishes it. */
+	if (!err && syncfs(dst) != 0)
+		err = errno;
+	if (dst >= 0)
+		close(dst);
+	if (!err && renameat(voldirfd, SNAPSHOT_TMP, voldirfd, SNAPSHOT) != 0)
+		err = errno;
+	if (!err && fsync(voldirfd) != 0)
+		err = errno;
+	if (err) {
+		remove_tree_at(voldirfd, SNAPSHOT_TMP);
+		log_fatal(73, v->name, "volume \"%s\" (%s): cannot take the snapshot: %s", v->name,
+			  v->path, strerror(err));
+		log_hint(v->name, "nothing on the volume was changed");
+		return 73;
+	}
+	return 0;
+}
+
+bool snapshot_exists(int voldirfd)
+{
+	struct stat st;
+	return fstatat(voldirfd, SNAPSHOT, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode);
+}
+
+int snapshot_restore(int voldirfd)
+{
+	int snap = open_dir_at(voldirfd, SNAPSHOT);
+	if (snap < 0)
+		return errno;
+	int err = clear_dir(voldirfd, true);
+	if (!err)
+		err = snapshot_copy_tree(snap, voldirfd, false);
+	if (!err && syncfs(voldirfd) != 0)
+		err = errno;
+	close(snap);
+	return err;
+}
+
+void snapshot_remove(int voldirfd)
+{
+	remove_tree_at(voldirfd, SNAPSHOT);
+	remove_tree_at(voldirfd, SNAPSHOT_TMP);
+}

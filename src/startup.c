@@ -1,0 +1,184 @@
+/* startup: the guard phase of a start (see startup.h). First every volume
+ * is looked at under a shared lock and every refusal reported; only when
+ * none refuses is anything written. */
+#include "startup.h"
+#include "guard.h"
+#include "holders.h"
+#include "journal.h"
+#include "lock.h"
+#include "log.h"
+#include "migrate.h"
+#include "version.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static int write_version(const struct volume_conf *v, int dirfd, int32_t version,
+			 const char *why)
+{
+	int err = version_write_at(dirfd, v->version_file, version);
+	if (err) {
+		log_fatal(73, v->name, "volume \"%s\" (%s): cannot write %s: %s", v->name, v->path,
+			  v->version_file, strerror(err));
+		log_hint(v->name, "is the volume read-only, full, or owned by another user?");
+		return 73;
+	}
+	log_notice(v->name, "volume \"%s\" (%s): %s; wrote %s = %d", v->name, v->path, why,
+		   v->version_file, (int)version);
+	journal_event(dirfd, v, "stamp", version, version, why);
+	return 0;
+}
+
+/* Does what the decision asks; the caller holds the exclusive lock. */
+static int act(const struct volume_conf *v, int dirfd, const struct observation *obs,
+	       const struct decision *d, const struct privs *hp)
+{
+	switch (d->action) {
+	case ACT_RUN:
+		return 0;
+	case ACT_INIT:
+		return write_version(v, dirfd, v->expected, "initialized an empty volume");
+	case ACT_ADOPT:
+		return write_version(v, dirfd, d->from, "adopted the data without version file "
+						       "as its baseline");
+	case ACT_MIGRATE:
+		return migrate_volume(v, dirfd, d->from, hp, false);
+	case ACT_RESTORE:
+		return migrate_recover(v, dirfd, obs, hp);
+	case ACT_REFUSE:
+		break;
+	}
+	guard_report_refusal(v, obs, d);
+	journal_event(dirfd, v, "refuse", obs->version, v->expected, guard_state_name(v, obs));
+	return d->code;
+}
+
+/* Takes the exclusive lock to act, or finds under a shared lock that
+ * another instance already did it. Never queues for the exclusive lock
+ * behind an app's shared lock: that would wait forever. */
+static int settle(const struct volume_conf *v, struct held_volume *h, const struct privs *hp)
+{
+	struct lock_waiter w;
+	lock_waiter_init(&w, v, h->dirfd, LOCK_EXCLUSIVE);
+	for (;;) {
+		struct observation obs;
+		struct decision d;
+		if (h->lockfd < 0 || lock_try(h->lockfd, LOCK_EXCLUSIVE) == 0) {
+			guard_observe(v, &obs, &h->dirfd);
+			d = guard_decide(v, &obs, GUARD_START);
+			if (h->lockfd >= 0 && d.action != ACT_RUN)
+				holders_clear(h->dirfd);
+			int rc = act(v, h->dirfd, &obs, &d, hp);
+			if (rc == 0 && d.action == ACT_RESTORE) {
+				/* As if that migration never began: decide again. */
+				guard_observe(v, &obs, &h->dirfd);
+				d = guard_decide(v, &obs, GUARD_START);
+				rc = act(v, h->dirfd, &obs, &d, hp);
+			}
+			if (h->lockfd >= 0)
+				lock_try(h->lockfd, LOCK_SHARED); /* a downgrade never waits */
+			return rc;
+		}
+		lock_release(h->lockfd);
+		int rc = lock_waiter_pause(&w);
+		if (rc)
+			return rc;
+		if (lock_try(h->lockfd, LOCK_SHARED) != 0)
+			continue; /* someone is migrating */
+		guard_observe(v, &obs, &h->dirfd);
+		d = guard_decide(v, &obs, GUARD_START);
+		if (d.action == ACT_RUN)
+			return 0; /* another instance brought it up to date */
+		if (d.action == ACT_REFUSE)
+			return act(v, h->dirfd, &obs, &d, hp);
+	}
+}
+
+/* Opens the volume and its lock and takes the shared lock. */
+static int open_volume(const struct volume_conf *v, struct held_volume *h)
+{
+	struct observation obs;
+	guard_observe(v, &obs, &h->dirfd);
+	if (obs.what == OBS_NO_PATH || obs.what == OBS_NOT_MOUNTED || h->dirfd < 0) {
+		struct decision d = guard_decide(v, &obs, GUARD_START);
+		guard_report_refusal(v, &obs, &d);
+		return d.code;
+	}
+	h->lockfd = lock_open(h->dirfd, true);
+	if (h->lockfd < 0) {
+		/* A read-only volume: nobody can migrate it through this mount
+		 * either, so there is nothing to lock against. */
+		log_info(v->name, "volume \"%s\": no lock (%s); going on without", v->name,
+			 strerror(errno));
+		return 0;
+	}
+	return lock_wait(h->lockfd, h->dirfd, v, LOCK_SHARED);
+}
+
+int startup_admit(const struct config *cfg, const struct privs *hp, struct startup *s)
+{
+	s->n = cfg->nvolumes;
+	s->volumes = calloc(s->n ? s->n : 1, sizeof(*s->volumes));
+	if (!s->volumes) {
+		log_fatal(70, NULL, "out of memory");
+		return 70;
+	}
+	for (size_t i = 0; i < s->n; i++)
+		s->volumes[i] = (struct held_volume){ .dirfd = -1, .lockfd = -1 };
+
+	/* Pass 1: look at every volume, report every refusal. */
+	int first = 0;
+	for (size_t i = 0; i < s->n; i++) {
+		const struct volume_conf *v = &cfg->volumes[i];
+		struct held_volume *h = &s->volumes[i];
+				int rc = open_volume(v, h);
+		if (rc == 0) {
+			struct observation obs;
+			guard_observe(v, &obs, &h->dirfd);
+			struct decision d = guard_decide(v, &obs, GUARD_START);
+			if (d.action == ACT_REFUSE)
+				rc = act(v, h->dirfd, &obs, &d, hp);
+			else if (d.action == ACT_RUN)
+				log_info(v->name, "volume \"%s\" (%s): %s = %d, as expected", v->name,
+					 v->path, v->version_file, (int)d.from);
+			h->must_act = d.action != ACT_RUN && d.action != ACT_REFUSE;
+		}
+		if (rc && !first)
+			first = rc;
+		if (rc >= 128)
+			break; /* stopped by a signal: look no further */
+	}
+	if (first)
+		return first;
+
+	/* Pass 2: initialize and migrate, then note ourselves as holders. */
+	for (size_t i = 0; i < s->n; i++) {
+		const struct volume_conf *v = &cfg->volumes[i];
+		struct held_volume *h = &s->volumes[i];
+		int rc = h->must_act ? settle(v, h, hp) : 0;
+		if (rc)
+			return rc;
+		if (h->lockfd >= 0)
+			h->holder = holders_add(h->dirfd) == 0;
+		journal_event(h->dirfd, v, "start", v->expected, v->expected, NULL);
+	}
+	return 0;
+}
+
+void startup_release(struct startup *s)
+{
+	for (size_t i = 0; i < s->n; i++) {
+		struct held_volume *h = &s->volumes[i];
+		if (h->holder)
+			holders_remove(h->dirfd);
+		if (h->lockfd >= 0)
+			close(h->lockfd);
+		if (h->dirfd >= 0)
+			close(h->dirfd);
+	}
+	free(s->volumes);
+	s->volumes = NULL;
+	s->n = 0;
+}

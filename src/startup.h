@@ -1,0 +1,31 @@
+/* startup: brings every volume to a state PROGRAM may start on, under the
+ * volume's lock, and keeps the shared lock for PROGRAM's whole life. */
+#ifndef VOLINIT_STARTUP_H
+#define VOLINIT_STARTUP_H
+
+#include <stddef.h>
+
+#include "config.h"
+#include "privs.h"
+
+struct held_volume {
+	int dirfd;   /* -1: not opened */
+	int lockfd;  /* -1: no lock (a read-only volume cannot be migrated) */
+	bool holder; /* our holders file was written */
+	bool must_act; /* to initialize, adopt, restore or migrate */
+};
+
+struct startup {
+	struct held_volume *volumes;
+	size_t n;
+};
+
+/* Checks every volume (reporting every refusal), then initializes or
+ * migrates those that need it. Returns 0, or the first refusal's exit code.
+ * hooks_privs: identity for migration hooks. */
+int startup_admit(const struct config *cfg, const struct privs *hooks_privs, struct startup *s);
+
+/* Removes our holders files and closes everything (dropping the locks). */
+void startup_release(struct startup *s);
+
+#endif

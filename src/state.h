@@ -1,0 +1,22 @@
+/* state: volinit's own directory on a volume, PATH/.volinit/ (SPEC.md
+ * "State on the volume"): the dirty marker. */
+#ifndef VOLINIT_STATE_H
+#define VOLINIT_STATE_H
+
+#include <stddef.h>
+
+/* 1 when .volinit/dirty exists (its first line, escaped, goes to detail),
+ * 0 when not, -1 on error. Creates nothing. */
+int state_dirty_read(int voldirfd, char *detail, size_t len);
+
+/* Writes .volinit/dirty (the JSON text given) durably: it must be on disk
+ * before the hook touches the data. Returns 0 or an errno value. */
+int state_dirty_write(int voldirfd, const char *json);
+
+/* Removes .volinit/dirty durably. Returns 0 or an errno value. */
+int state_dirty_clear(int voldirfd);
+
+/* Creates .volinit/ (mode 0700) if missing. Returns 0 or an errno value. */
+int state_dir_create(int voldirfd);
+
+#endif

@@ -1,0 +1,223 @@
+/* supervise: the PID 1 loop (see supervise.h). It sleeps in sigwaitinfo
+ * until a signal or a child event: no polling, no wake-ups while idle. */
+#include "supervise.h"
+#include "log.h"
+#include "signals.h"
+#include "spawn.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+void supervise_become_reaper(bool force)
+{
+	if (getpid() == 1 && !force)
+		return;
+	if (prctl(PR_SET_CHILD_SUBREAPER, 1) != 0)
+		log_warn(NULL, "cannot become a child subreaper: %s; orphans will not be reaped",
+			 strerror(errno));
+}
+
+int supervise_exit_code(int status)
+{
+	if (WIFSIGNALED(status))
+		return 128 + WTERMSIG(status);
+	return WEXITSTATUS(status);
+}
+
+static void forward(pid_t target, bool group, int sig)
+{
+	if (kill(group ? -target : target, sig) != 0 && errno != ESRCH)
+		log_error("cannot forward signal %d: %s", sig, strerror(errno));
+}
+
+/* Reaps every child that has ended. Returns the number reaped, sets
+ * *watched_status when watched was among them, and *none_left when volinit
+ * has no children at all any more. */
+static int reap(pid_t watched, int *watched_status, bool *watched_done, bool *none_left)
+{
+	int n = 0, status;
+	*none_left = false;
+	for (;;) {
+		pid_t p = waitpid(-1, &status, WNOHANG);
+		if (p > 0) {
+			n++;
+			if (p == watched) {
+				*watched_status = status;
+				*watched_done = true;
+			}
+			continue;
+		}
+		if (p < 0 && errno == EINTR)
+			continue;
+		if (p < 0 && errno == ECHILD)
+			*none_left = true;
+		return n;
+	}
+}
+
+/* Parent pid of pid from /proc/PID/stat, or -1. */
+static pid_t parent_of(pid_t pid)
+{
+	char path[64], buf[512];
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	FILE *f = fopen(path, "re");
+	if (!f)
+		return -1;
+	size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	/* The command name may hold spaces and parentheses: skip to the last ')'. */
+	char *p = strrchr(buf, ')');
+	int ppid;
+	if (!p || sscanf(p + 1, " %*c %d", &ppid) != 1)
+		return -1;
+	return ppid;
+}
+
+/* Sends sig to every descendant of volinit. As PID 1, kill(-1) is exactly
+ * that; as a subreaper it would reach the whole host, so walk /proc. */
+static void signal_descendants(int sig)
+{
+	if (getpid() == 1) {
+		kill(-1, sig);
+		return;
+	}
+	DIR *d = opendir("/proc");
+	if (!d)
+		return;
+	pid_t self = getpid();
+	struct dirent *e;
+	while ((e = readdir(d)) != NULL) {
+		char *end;
+		long pid = strtol(e->d_name, &end, 10);
+		if (*end || pid <= 0 || pid == self)
+			continue;
+		/* Climb to us or to the top; the tree is shallow. */
+		pid_t p = (pid_t)pid;
+		for (int depth = 0; depth < 64 && p > 1 && p != self; depth++)
+			p = parent_of(p);
+		if (p == self)
+			kill((pid_t)pid, sig);
+	}
+	closedir(d);
+}
+
+static struct timespec until(const struct timespec *deadline)
+{
+	struct timespec now, left = { 0, 0 };
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	long long ns = (deadline->tv_sec - now.tv_sec) * 1000000000LL +
+		       (deadline->tv_nsec - now.tv_nsec);
+	if (ns > 0) {
+		left.tv_sec = ns / 1000000000LL;
+		left.tv_nsec = ns % 1000000000LL;
+	}
+	return left;
+}
+
+static int final_code(int status, const struct supervise_opts *o)
+{
+	int code = supervise_exit_code(status);
+	if (code >= 0 && code < 256 && (o->remap[code / 8] & (1u << (code % 8))))
+		return 0;
+	return code;
+}
+
+/* PROGRAM has ended: give the other descendants `grace` seconds after a
+ * SIGTERM, then SIGKILL, reaping all of them. */
+static void drain(unsigned grace)
+{
+	int status;
+	bool done, none_left;
+	pid_t none = 0;
+	reap(none, &status, &done, &none_left);
+	if (none_left)
+		return;
+	log_info(NULL, "program exited; giving the other processes %u s to finish", grace);
+	signal_descendants(SIGTERM);
+	struct timespec deadline;
+	clock_gettime(CLOCK_MONOTONIC, &deadline);
+	deadline.tv_sec += grace;
+	for (;;) {
+		struct timespec left = until(&deadline);
+		if (left.tv_sec == 0 && left.tv_nsec == 0)
+			break;
+		siginfo_t si;
+		int sig = signals_wait(&si, &left);
+		if (sig == SIGCHLD) {
+			reap(none, &status, &done, &none_left);
+			if (none_left)
+				return;
+		} else if (sig > 0 && !signals_self_sent(&si)) {
+			signal_descendants(sig);
+		}
+	}
+	log_warn(NULL, "processes still running after %u s of grace: killing them", grace);
+	signal_descendants(SIGKILL);
+	while (waitpid(-1, &status, 0) > 0 || errno == EINTR)
+		;
+}
+
+int supervise_run(pid_t child, const struct supervise_opts *o)
+{
+	int status = 0;
+	bool done = false, none_left;
+	while (!done) {
+		siginfo_t si;
+		int sig = signals_wait(&si, NULL);
+		if (sig == SIGCHLD)
+			reap(child, &status, &done, &none_left);
+		else if (!signals_self_sent(&si))
+			forward(child, o->group, sig);
+	}
+	spawn_reclaim_terminal();
+	if (o->grace > 0)
+		drain(o->grace);
+	return final_code(status, o);
+}
+
+int supervise_wait_hook(pid_t hook, int *stop)
+{
+	int status = 0;
+	bool done = false, none_left;
+	*stop = 0;
+	while (!done) {
+		siginfo_t si;
+		int sig = signals_wait(&si, NULL);
+		if (sig == SIGCHLD) {
+			reap(hook, &status, &done, &none_left);
+			continue;
+		}
+		if (signals_self_sent(&si))
+			continue;
+		if ((sig == SIGTERM || sig == SIGINT) && !*stop)
+			*stop = sig;
+		forward(hook, false, sig);
+	}
+	spawn_reclaim_terminal();
+	return status;
+}
+
+int supervise_hold(int code)
+{
+	log_msg(LOG_NOTICE, NULL, code,
+		"holding (on_refuse = hold): staying up idle so that an operator can exec in; "
+		"stop the container to exit with code %d", code);
+	for (;;) {
+		siginfo_t si;
+		int sig = signals_wait(&si, NULL);
+		bool done, none_left;
+		int status;
+		if (sig == SIGCHLD)
+			reap(0, &status, &done, &none_left);
+		else if (sig == SIGTERM || sig == SIGINT || sig == SIGQUIT)
+			return code;
+	}
+}

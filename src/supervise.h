@@ -1,0 +1,35 @@
+/* supervise: volinit as PID 1 (or subreaper): forward signals, reap every
+ * child, and exit with PROGRAM's status. From here on volinit never dies by
+ * its own error: it can only report and go on. */
+#ifndef VOLINIT_SUPERVISE_H
+#define VOLINIT_SUPERVISE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+struct supervise_opts {
+	bool group;            /* -g: signal PROGRAM's whole process group */
+	unsigned grace;        /* seconds for other descendants after PROGRAM */
+	uint8_t remap[32];     /* -e: bit N set: exit code N becomes 0 */
+};
+
+/* Becomes a child subreaper when asked or when not PID 1, so that orphans
+ * are ours to reap. */
+void supervise_become_reaper(bool force);
+
+/* Supervises child until it exits; returns the exit code for volinit. */
+int supervise_run(pid_t child, const struct supervise_opts *o);
+
+/* Waits for a hook: forwards signals to it, reaps others. Returns its wait
+ * status; *stop is the first SIGTERM/SIGINT received meanwhile, or 0. */
+int supervise_wait_hook(pid_t hook, int *stop);
+
+/* on_refuse = hold: stays up, idle, reaping, until SIGTERM or SIGINT;
+ * then returns code. */
+int supervise_hold(int code);
+
+/* 128+N for a death by signal N, else the exit status. */
+int supervise_exit_code(int status);
+
+#endif

@@ -1,0 +1,39 @@
+/* version: reading a volume's version file strictly, and writing it so that
+ * a crash leaves the old value or the new one, never a torn file. */
+#ifndef VOLINIT_VERSION_H
+#define VOLINIT_VERSION_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* The largest version file read; anything longer is corrupt. */
+#define VERSION_FILE_MAX 64
+
+enum version_status {
+	VERSION_OK,
+	VERSION_MISSING,  /* no such file */
+	VERSION_CORRUPT,  /* not a decimal integer, or not a regular file */
+	VERSION_UNREADABLE, /* permission or I/O error: errno in .err */
+};
+
+struct version_read {
+	enum version_status status;
+	int32_t version;
+	int err;
+	char detail[160];  /* why it is corrupt, with the first bytes escaped */
+};
+
+/* Parses the text of a version file: digits with optional ASCII whitespace
+ * around them, value 0..2147483647. Returns 0, or -1 if corrupt. */
+int version_parse(const char *buf, size_t len, int32_t *out);
+
+/* Reads name in the directory dirfd without following a symlink and
+ * without opening anything but a regular file. */
+void version_read_at(int dirfd, const char *name, struct version_read *res);
+
+/* Writes "N\n" through a temporary file, fsync, rename and a directory
+ * fsync. The file takes the directory's owner where volinit may set it.
+ * Returns 0 or an errno value. */
+int version_write_at(int dirfd, const char *name, int32_t version);
+
+#endif

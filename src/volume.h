@@ -1,0 +1,25 @@
+/* volume: what a volume's directory is: there?, a mount point?, empty? */
+#ifndef VOLINIT_VOLUME_H
+#define VOLINIT_VOLUME_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/* The directory volinit keeps its own state in, ignored when deciding
+ * whether a volume is empty. */
+#define VOLUME_STATE_DIR ".volinit"
+
+/* Opens path as a directory (O_PATH is not enough: it is read). Returns the
+ * descriptor, or -1 with errno (ENOTDIR when it is something else). */
+int volume_open(const char *path);
+
+/* 1 when the directory holds nothing but .volinit and lost+found, 0 when it
+ * holds more, -1 on error. Reads at most a few entries: the cost does not
+ * grow with the volume. */
+int volume_is_empty(int dirfd);
+
+/* 1 when path is a mount point according to /proc/self/mountinfo, 0 when
+ * not, -1 when that cannot be told (errno set). */
+int volume_is_mountpoint(const char *path);
+
+#endif
