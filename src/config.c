@@ -452,8 +452,11 @@ static int parse_stream(struct config *cfg, const char *name, FILE *f, char *err
 		ps.error_line = 0;
 		fail(&ps, ps.long_line, "line longer than %d characters", INI_MAX_LINE - 2);
 	}
-	if (rc > 0 && !ps.error_line)
+	/* inih returns the first bad line, ours or its own syntax error. */
+	if (rc > 0 && (!ps.error_line || rc < ps.error_line)) {
+		ps.error_line = 0;
 		fail(&ps, rc, "syntax error: expected [section], key = value, or a ; comment");
+	}
 	if (rc < 0 && !ps.error_line)
 		fail(&ps, 0, "cannot parse (out of memory)");
 	if (ps.error_line || rc != 0)

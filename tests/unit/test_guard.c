@@ -1,0 +1,146 @@
+/* Unit tests for the decision: which action and exit code for which
+ * volume state and configuration. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+
+#include <string.h>
+
+#include "guard.h"
+
+static struct volume_conf volume(int32_t expected)
+{
+	struct volume_conf v;
+	memset(&v, 0, sizeof(v));
+	v.name = "data";
+	v.path = "/data";
+	v.version_file = "schema_version.txt";
+	v.expected = expected;
+	v.has_expected = true;
+	v.snapshot = true;
+	return v;
+}
+
+static struct observation seen(enum observed what, int32_t version)
+{
+	struct observation o;
+	memset(&o, 0, sizeof(o));
+	o.what = what;
+	o.version = version;
+	return o;
+}
+
+static void current_runs(void **state)
+{
+	(void)state;
+	struct volume_conf v = volume(2);
+	struct observation o = seen(OBS_VERSION, 2);
+	struct decision d = guard_decide(&v, &o, GUARD_START);
+	assert_int_equal(d.action, ACT_RUN);
+	assert_string_equal(guard_state_name(&v, &o), "current");
+}
+
+static void s003_older_refuses_80(void **state)
+{
+	(void)state;
+	struct volume_conf v = volume(2);
+	struct observation o = seen(OBS_VERSION, 1);
+	struct decision d = guard_decide(&v, &o, GUARD_START);
+	assert_int_equal(d.action, ACT_REFUSE);
+	assert_int_equal(d.code, 80);
+	assert_string_equal(guard_state_name(&v, &o), "older");
+	/* migrate wanted, but no hooks: still 80 */
+	v.on_older = OLDER_MIGRATE;
+	d = guard_decide(&v, &o, GUARD_START);
+	assert_int_equal(d.code, 80);
+	/* with hooks: migrate from 1 */
+	v.migrations = "/migrations";
+	d = guard_decide(&v, &o, GUARD_START);
+	assert_int_equal(d.action, ACT_MIGRATE);
+	assert_int_equal(d.from, 1);
+}
+
+static void explicit_migrate_ignores_on_older(void **state)
+{
+	(void)state;
+	struct volume_conf v = volume(3);
+	v.migrations = "/m";
+	struct observation o = seen(OBS_VERSION, 1);
+	assert_int_equal(guard_decide(&v, &o, GUARD_START).action, ACT_REFUSE);
+	assert_int_equal(guard_decide(&v, &o, GUARD_MIGRATE).action, ACT_MIGRATE);
+}
+
+static void newer(void **state)
+{
+	(void)state;
+	struct volume_conf v = volume(2);
+	struct observation o = seen(OBS_VERSION, 3);
+	struct decision d = guard_decide(&v, &o, GUARD_START);
+	assert_int_equal(d.action, ACT_REFUSE);
+	assert_int_equal(d.code, 81);
+	v.on_newer = NEWER_ALLOW;
+	assert_int_equal(guard_decide(&v, &o, GUARD_START).action, ACT_RUN);
+	assert_string_equal(guard_state_name(&v, &o), "newer");
+}
+
+static void missing_version_file(void **state)
+{
+	(void)state;
+	struct volume_conf v = volume(2);
+	struct observation empty = seen(OBS_EMPTY, 0);
+	assert_int_equal(guard_decide(&v, &empty, GUARD_START).action, ACT_INIT);
+	v.on_missing = MISSING_FAIL;
+	struct decision d = guard_decide(&v, &empty, GUARD_START);
+	assert_int_equal(d.action, ACT_REFUSE);
+	assert_int_equal(d.code, 80);
+
+	struct observation data = seen(OBS_UNVERSIONED, 0);
+	d = guard_decide(&v, &data, GUARD_START);
+	assert_int_equal(d.code, 80); /* no baseline */
+	v.has_baseline = true;
+	v.baseline = 2;
+	assert_int_equal(guard_decide(&v, &data, GUARD_START).action, ACT_ADOPT);
+	v.baseline = 1;
+	d = guard_decide(&v, &data, GUARD_START);
+	assert_int_equal(d.code, 80); /* baseline older, on_older = fail */
+	v.on_older = OLDER_MIGRATE;
+	v.migrations = "/m";
+	d = guard_decide(&v, &data, GUARD_START);
+	assert_int_equal(d.action, ACT_MIGRATE);
+	assert_int_equal(d.from, 1);
+	v.baseline = 5;
+	assert_int_equal(guard_decide(&v, &data, GUARD_START).code, 81);
+}
+
+static void broken_volumes(void **state)
+{
+	(void)state;
+	struct volume_conf v = volume(2);
+	struct { enum observed what; int code; } cases[] = {
+		{ OBS_CORRUPT, 65 }, { OBS_NO_PATH, 66 }, { OBS_NOT_MOUNTED, 66 },
+		{ OBS_UNREADABLE, 73 }, { OBS_DIRTY, 83 },
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct observation o = seen(cases[i].what, 0);
+		struct decision d = guard_decide(&v, &o, GUARD_START);
+		assert_int_equal(d.action, ACT_REFUSE);
+		assert_int_equal(d.code, cases[i].code);
+	}
+	struct observation dirty = seen(OBS_DIRTY, 0);
+	dirty.snapshot = true;
+	assert_int_equal(guard_decide(&v, &dirty, GUARD_START).action, ACT_RESTORE);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(current_runs),
+		cmocka_unit_test(s003_older_refuses_80),
+		cmocka_unit_test(explicit_migrate_ignores_on_older),
+		cmocka_unit_test(newer),
+		cmocka_unit_test(missing_version_file),
+		cmocka_unit_test(broken_volumes),
+	};
+	return cmocka_run_group_tests_name("guard", tests, NULL, NULL);
+}

@@ -1,0 +1,146 @@
+/* Unit tests for the version-file parser and the atomic writer. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "version.h"
+
+static int parse(const char *s, int32_t *out)
+{
+	return version_parse(s, strlen(s), out);
+}
+
+static void valid_versions(void **state)
+{
+	(void)state;
+	int32_t v;
+	assert_int_equal(parse("0", &v), 0);
+	assert_int_equal(v, 0);
+	assert_int_equal(parse("2\n", &v), 0);
+	assert_int_equal(v, 2);
+	assert_int_equal(parse("  17 \t\r\n", &v), 0);
+	assert_int_equal(v, 17);
+	assert_int_equal(parse("0002", &v), 0);
+	assert_int_equal(v, 2);
+	assert_int_equal(parse("2147483647", &v), 0);
+	assert_int_equal(v, 2147483647);
+}
+
+static void corrupt_versions(void **state)
+{
+	(void)state;
+	int32_t v = 99;
+	const char *bad[] = { "", " ", "\n", "-1", "+1", "1.0", "1 2", "0x10", "one", "2147483648",
+			      "99999999999999999999", "1a", "a1", "1\n2\n", "\xef\xbb\xbf" "1" };
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		assert_int_equal(parse(bad[i], &v), -1);
+		assert_int_equal(v, 99); /* untouched on failure */
+	}
+	/* An embedded NUL is not whitespace. */
+	assert_int_equal(version_parse("1\0", 2, &v), -1);
+}
+
+static char dir[64];
+
+static int make_dir(void **state)
+{
+	(void)state;
+	snprintf(dir, sizeof(dir), "/tmp/volinit-unit-XXXXXX");
+	return mkdtemp(dir) ? 0 : -1;
+}
+
+static int remove_dir(void **state)
+{
+	(void)state;
+	char cmd[128];
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	return system(cmd);
+}
+
+static void write_then_read(void **state)
+{
+	(void)state;
+	int fd = open(dir, O_RDONLY | O_DIRECTORY);
+	assert_true(fd >= 0);
+	struct version_read r;
+	version_read_at(fd, "v.txt", &r);
+	assert_int_equal(r.status, VERSION_MISSING);
+	assert_int_equal(version_write_at(fd, "v.txt", 42), 0);
+	version_read_at(fd, "v.txt", &r);
+	assert_int_equal(r.status, VERSION_OK);
+	assert_int_equal(r.version, 42);
+
+	char text[16] = "";
+	int f = openat(fd, "v.txt", O_RDONLY);
+	assert_int_equal(read(f, text, sizeof(text) - 1), 3);
+	close(f);
+	assert_string_equal(text, "42\n");
+	/* No temporary file is left behind. */
+	char path[128];
+	snprintf(path, sizeof(path), "%s/.v.txt.volinit-tmp.%ld", dir, (long)getpid());
+	assert_int_not_equal(access(path, F_OK), 0);
+	close(fd);
+}
+
+static void refuses_non_regular(void **state)
+{
+	(void)state;
+	int fd = open(dir, O_RDONLY | O_DIRECTORY);
+	struct version_read r;
+	assert_int_equal(symlinkat("/etc/hostname", fd, "link"), 0);
+	version_read_at(fd, "link", &r);
+	assert_int_equal(r.status, VERSION_CORRUPT);
+	assert_non_null(strstr(r.detail, "symbolic link"));
+	assert_int_equal(mkfifoat(fd, "fifo", 0600), 0);
+	version_read_at(fd, "fifo", &r); /* must not block */
+	assert_int_equal(r.status, VERSION_CORRUPT);
+	assert_int_equal(mkdirat(fd, "d", 0700), 0);
+	version_read_at(fd, "d", &r);
+	assert_int_equal(r.status, VERSION_CORRUPT);
+	close(fd);
+}
+
+static void shows_first_bytes_escaped(void **state)
+{
+	(void)state;
+	int fd = open(dir, O_RDONLY | O_DIRECTORY);
+	int f = openat(fd, "bad", O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	assert_int_equal(write(f, "v2\x01\n", 4), 4);
+	close(f);
+	struct version_read r;
+	version_read_at(fd, "bad", &r);
+	assert_int_equal(r.status, VERSION_CORRUPT);
+	assert_non_null(strstr(r.detail, "\"v2\\x01\\n\""));
+
+	/* Longer than any valid file: corrupt, and only a bounded part read. */
+	f = openat(fd, "big", O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	char buf[4096];
+	memset(buf, ' ', sizeof(buf));
+	buf[0] = '1';
+	assert_int_equal(write(f, buf, sizeof(buf)), (ssize_t)sizeof(buf));
+	close(f);
+	version_read_at(fd, "big", &r);
+	assert_int_equal(r.status, VERSION_CORRUPT);
+	assert_non_null(strstr(r.detail, "longer than"));
+	close(fd);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(valid_versions),
+		cmocka_unit_test(corrupt_versions),
+		cmocka_unit_test_setup_teardown(write_then_read, make_dir, remove_dir),
+		cmocka_unit_test_setup_teardown(refuses_non_regular, make_dir, remove_dir),
+		cmocka_unit_test_setup_teardown(shows_first_bytes_escaped, make_dir, remove_dir),
+	};
+	return cmocka_run_group_tests_name("version", tests, NULL, NULL);
+}
