@@ -170,7 +170,7 @@ static void report_incompatible(const struct volume_conf *v, const struct observ
 		log_hint(v->name, "hooks are configured but on_older = fail: set on_older = "
 				  "migrate, or run: volinit migrate");
 	}
-	if (obs->what == OBS_VERSION)
+	if (obs->what == OBS_VERSION && d->code == 80)
 		log_hint(v->name, "if the data already is at %d: volinit stamp %s %d",
 			 (int)v->expected, v->name, (int)v->expected);
 	hint_destroy(v);
