@@ -199,8 +199,10 @@ static int run_program(struct cli *cli, struct config *cfg)
 	struct startup held;
 	rc = startup_admit(cfg, &privs, &held);
 	if (rc) {
-		if (cfg->on_refuse == REFUSE_HOLD && rc != 64 && rc != 78)
+		if (cfg->on_refuse == REFUSE_HOLD && rc < 128) {
+			startup_journal(cfg, &held, "hold", "on_refuse = hold");
 			rc = supervise_hold(rc);
+		}
 		startup_release(&held);
 		return rc;
 	}

@@ -167,6 +167,15 @@ int startup_admit(const struct config *cfg, const struct privs *hp, struct start
 	return 0;
 }
 
+void startup_journal(const struct config *cfg, const struct startup *s, const char *event,
+		     const char *detail)
+{
+	for (size_t i = 0; i < s->n; i++)
+		if (s->volumes[i].lockfd >= 0)
+			journal_event(s->volumes[i].dirfd, &cfg->volumes[i], event, -1,
+				      cfg->volumes[i].expected, detail);
+}
+
 void startup_release(struct startup *s)
 {
 	for (size_t i = 0; i < s->n; i++) {

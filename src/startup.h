@@ -25,6 +25,10 @@ struct startup {
  * hooks_privs: identity for migration hooks. */
 int startup_admit(const struct config *cfg, const struct privs *hooks_privs, struct startup *s);
 
+/* Adds an event to the journal of every volume that has .volinit/. */
+void startup_journal(const struct config *cfg, const struct startup *s, const char *event,
+		     const char *detail);
+
 /* Removes our holders files and closes everything (dropping the locks). */
 void startup_release(struct startup *s);
 
