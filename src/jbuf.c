@@ -105,13 +105,24 @@ void jbuf_escape_bytes(struct jbuf *b, const unsigned char *data, size_t n)
 	}
 }
 
+/* UTC from the epoch by arithmetic: gmtime_r would pull glibc's time-zone
+ * code (and sscanf with it) into the static binary for nothing. */
 void jbuf_time(struct jbuf *b)
 {
 	struct timespec ts;
-	struct tm tm;
 	clock_gettime(CLOCK_REALTIME, &ts);
-	gmtime_r(&ts.tv_sec, &tm);
-	jbuf_printf(b, "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ", tm.tm_year + 1900,
-		    tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
-		    ts.tv_nsec / 1000000);
+	long long secs = ts.tv_sec, days = secs / 86400, rem = secs % 86400;
+	if (rem < 0) {
+		rem += 86400;
+		days--;
+	}
+	/* civil_from_days (H. Hinnant): proleptic Gregorian calendar. */
+	long long z = days + 719468, era = (z >= 0 ? z : z - 146096) / 146097;
+	long long doe = z - era * 146097;
+	long long yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+	long long doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+	long long mp = (5 * doy + 2) / 153, day = doy - (153 * mp + 2) / 5 + 1;
+	long long month = mp < 10 ? mp + 3 : mp - 9, year = yoe + era * 400 + (month <= 2);
+	jbuf_printf(b, "%04lld-%02lld-%02lldT%02lld:%02lld:%02lld.%03ldZ", year, month, day,
+		    rem / 3600, rem / 60 % 60, rem % 60, ts.tv_nsec / 1000000);
 }

@@ -75,10 +75,11 @@ static pid_t parent_of(pid_t pid)
 	buf[n] = '\0';
 	/* The command name may hold spaces and parentheses: skip to the last ')'. */
 	char *p = strrchr(buf, ')');
-	int ppid;
-	if (!p || sscanf(p + 1, " %*c %d", &ppid) != 1)
+	if (!p || p[1] != ' ' || !p[2] || p[3] != ' ')
 		return -1;
-	return ppid;
+	char *end;
+	long ppid = strtol(p + 4, &end, 10); /* ") S PPID ..." */
+	return end == p + 4 ? -1 : (pid_t)ppid;
 }
 
 /* Sends sig to every descendant of volinit. As PID 1, kill(-1) is exactly
