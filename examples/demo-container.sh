@@ -84,8 +84,8 @@ note "Without volinit the new app meets the old data and fails at run time:"
 cmd podman run --rm -v "$VOL:/data" --entrypoint /app/notes "$IMG2_STALE" once
 note "With volinit as the ENTRYPOINT the image refuses before the app runs:"
 cmd podman run --name s003-v2-refused -v "$VOL:/data" "$IMG2_STALE"
-note "What an operator finds in the container's log:"
-cmd podman logs s003-v2-refused
+note "What an operator sees in podman ps (and the lines above in podman logs):"
+cmd podman ps -a --filter name=s003-v2-refused --format '{{.Names}}  {{.Image}}  {{.Status}}'
 note "Nothing on the volume was changed: schema_version.txt = $(cat "$MP/schema_version.txt"), sessions.txt still there."
 
 step "volinit status reads the volume offline (nothing is running, nothing is changed)"
@@ -114,10 +114,6 @@ cmd podman logs --tail 1 "$APP"
 
 step "The volume afterwards, and volinit's journal of what happened to it"
 cmd podman run --rm -v "$VOL:/data" --entrypoint /sbin/volinit "$IMG2" status
-if [ -f "$MP/.volinit/journal.jsonl" ]; then
-	note ".volinit/journal.jsonl:"
-	sed 's/^/      /' "$MP/.volinit/journal.jsonl"
-fi
 
 step "Done"
 if [ "${KEEP:-0}" = 1 ]; then
