@@ -67,10 +67,11 @@ e2e_build() { # TAG CONTEXT [ARGS...]
 }
 
 # A name unique to this run, so teardown removes only what the run made.
+# With --no-images, the notes images are not built.
 e2e_setup_file() {
 	e2e_require || return 1
 	export E2E_PREFIX="vie2e-$$-${BATS_ROOT_PID:-0}"
-	e2e_build_images
+	[ "${1:-}" = --no-images ] || e2e_build_images
 }
 
 e2e_teardown_file() {
