@@ -1,0 +1,252 @@
+#!/usr/bin/env bats
+# Snapshots and dirty volumes (SPEC.md "State on the volume"): a failed step
+# restores the volume byte-identically (82); without a snapshot the volume
+# stays dirty, starts refuse with 83 until `volinit stamp`; status shows it.
+
+load migrate_helpers
+bats_require_minimum_version 1.5.0
+
+setup() { mg_setup; }
+teardown() { mg_teardown; }
+
+# Step 2 changes the volume and succeeds, step 3 changes it more and fails:
+# every kind of change a hook can make, each of which must be undone.
+failing_middle_hooks() {
+	mg_hook 0002-ok 'echo step2 >>a.txt; mkdir new-dir; echo new >new-dir/f; touch new-file'
+	mg_hook 0003-fails '
+rm d/big.bin
+echo truncated >hardlink.bin
+ln -sf elsewhere link-to-a
+rm dangling
+chmod 0600 setuid
+chown 0:0 d/sub
+chmod 0700 d/sub
+rm -r d/empty
+rm "name with spaces/f"
+touch -d "2020-01-01" a.txt d
+echo more >>d/sub/a-again.txt
+mknod d/dev c 1 3
+exit 3'
+	mg_hook 0004-never
+}
+
+@test "a failing middle step is restored byte-identically: contents, modes, owners, mtimes, symlinks, hard links (82)" {
+	mg_rich_tree "$VOL"
+	echo 1 >"$VOL/schema_version.txt"
+	failing_middle_hooks
+	mg_conf 4
+	local before
+	before=$(mg_listing "$VOL")
+	run vi migrate -c "$CONF"
+	echo "$output"
+	[ "$status" -eq 82 ]
+	[[ "$output" == *"FATAL"*"step 2 -> 3 (0003-fails) exited with 3"*"restored"* ]]
+	# Step 2 ran and step 3 failed; step 4 never ran.
+	[ "$(cat "$HLOG")" = "0002-ok 1 2
+0003-fails 2 3" ]
+	diff <(echo "$before") <(mg_listing "$VOL")
+	[ "$(mg_version)" = 1 ]
+	[ ! -e "$VOL/.volinit/dirty" ]
+	[ ! -e "$VOL/.volinit/snapshot" ]
+	[ ! -e "$VOL/.volinit/snapshot.tmp" ]
+	run mg_events
+	echo "$output"
+	[[ "$output" =~ ^"migrate_begin 1 4
+step_ok 1 2
+step_fail 2 3
+restore "[^$'\n']*$ ]]
+	[ "$(jq -r 'select(.event == "step_fail") | .detail' "$VOL/.volinit/journal.jsonl")" = "exited with 3" ]
+}
+
+@test "after a restore, a fixed hook migrates the restored volume from the start" {
+	echo 1 >"$VOL/schema_version.txt"
+	echo base >"$VOL/data.txt"
+	mg_hook 2 'echo two >>data.txt'
+	mg_hook 3 'echo three >>data.txt; exit 1'
+	mg_conf 3
+	run vi migrate -c "$CONF"
+	[ "$status" -eq 82 ]
+	[ "$(cat "$VOL/data.txt")" = base ]
+	[ "$(mg_version)" = 1 ]
+	mg_hook 3 'echo three >>data.txt'
+	run vi -c "$CONF" -- true
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[ "$(cat "$VOL/data.txt")" = "base
+two
+three" ]
+	[ "$(mg_version)" = 3 ]
+}
+
+@test "a restore puts back the volume root's own mode and owner" {
+	mg_rich_tree "$VOL"
+	echo 1 >"$VOL/schema_version.txt"
+	chown 4321:4321 "$VOL"
+	chmod 0750 "$VOL"
+	mg_hook 2 'chmod 0777 .; chown 0:0 .; exit 1'
+	mg_conf 2
+	run vi migrate -c "$CONF"
+	[ "$status" -eq 82 ]
+	[ "$(stat -c '%a %u %g' "$VOL")" = "750 4321 4321" ]
+}
+
+@test "the snapshot holds the volume during the steps and is removed after success" {
+	mg_rich_tree "$VOL"
+	echo 1 >"$VOL/schema_version.txt"
+	# The hook lists the snapshot as it sees it.
+	mg_hook 2 "
+bash -c \". '$MG_REPO/tests/integration/migrate_helpers.bash'; mg_listing .volinit/snapshot\" >'$TD/snap-listing'
+ls -A .volinit/snapshot >'$TD/snap-names'"
+	mg_conf 2
+	local before
+	before=$(mg_listing "$VOL")
+	run vi migrate -c "$CONF"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	cat "$TD/snap-names"
+	! grep -qx .volinit "$TD/snap-names"
+	diff <(echo "$before" | grep -v '^root ') <(grep -v '^root ' "$TD/snap-listing")
+	[ ! -e "$VOL/.volinit/snapshot" ]
+	[ ! -e "$VOL/.volinit/snapshot.tmp" ]
+}
+
+@test "snapshot = false: a failed step leaves .volinit/dirty, starts give 83, stamp clears it (journaled), then the start succeeds" {
+	echo 1 >"$VOL/schema_version.txt"
+	echo base >"$VOL/data.txt"
+	mg_hook 2 'echo two >>data.txt'
+	mg_hook 3 "echo half >>data.txt; [ ! -e '$TD/break' ]"
+	mg_hook 4 'echo four >>data.txt'
+	touch "$TD/break"
+	mg_conf 4 "snapshot = false"
+	run vi migrate -c "$CONF"
+	echo "$output"
+	[ "$status" -eq 82 ]
+	[[ "$output" == *"left dirty"* ]]
+	[ -e "$VOL/.volinit/dirty" ]
+	[ ! -e "$VOL/.volinit/snapshot" ]
+	jq -e '.from == 2 and .to == 3 and .hook == "3"' "$VOL/.volinit/dirty"
+	# The data is left as the failed hook left it: nothing to restore.
+	[ "$(cat "$VOL/data.txt")" = "base
+two
+half" ]
+	[ "$(mg_version)" = 2 ]
+
+	# Every start refuses with 83, and changes nothing; so does migrate.
+	run vi -c "$CONF" -- "$PROBE" touch "$TD/app-ran"
+	echo "$output"
+	[ "$status" -eq 83 ]
+	[[ "$output" == *"FATAL"*"dirty"* ]]
+	[[ "$output" == *"volinit stamp data"* ]]
+	[ ! -e "$TD/app-ran" ]
+	run vi check -c "$CONF"
+	[ "$status" -eq 83 ]
+	run vi migrate -c "$CONF"
+	[ "$status" -eq 83 ]
+	[ "$(cat "$HLOG" | wc -l)" -eq 2 ]
+
+	# The operator repairs the data and says where it stands.
+	printf 'base\ntwo\n' >"$VOL/data.txt"
+	rm "$TD/break"
+	run vi stamp -c "$CONF" data 2
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[ ! -e "$VOL/.volinit/dirty" ]
+	[ "$(mg_version)" = 2 ]
+	[ "$(jq -r 'select(.event == "stamp") | "\(.to) \(.detail)"' "$VOL/.volinit/journal.jsonl")" = "2 by an operator; cleared dirty" ]
+
+	run vi -c "$CONF" -- "$PROBE" touch "$TD/app-ran"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[ -e "$TD/app-ran" ]
+	[ "$(mg_version)" = 4 ]
+	[ "$(cat "$VOL/data.txt")" = "base
+two
+half
+four" ]
+}
+
+@test "a start that finds dirty plus a complete snapshot restores it, journals restore, and migrates" {
+	mg_rich_tree "$VOL"
+	echo 1 >"$VOL/schema_version.txt"
+	local before
+	before=$(mg_listing "$VOL")
+	# The state a crash during a hook leaves (the crash itself is in
+	# faults.bats): a complete snapshot, the marker, a half-changed volume.
+	mkdir -m 0700 "$VOL/.volinit" "$VOL/.volinit/snapshot"
+	# One cp for everything, so that hard links across directories stay links.
+	(cd "$VOL" && find . -mindepth 1 -maxdepth 1 ! -name .volinit -print0 |
+		xargs -0 cp -a -t .volinit/snapshot/)
+	printf '{"from":1,"to":2,"hook":"2","sha256":"","pid":99999,"host":"elsewhere","started_at":"2020-01-01T00:00:00Z"}\n' >"$VOL/.volinit/dirty"
+	echo half >>"$VOL/a.txt"
+	rm "$VOL/hardlink.bin" "$VOL/link-to-a"
+	echo new >"$VOL/new-file"
+	run vi status -c "$CONF"
+	mg_hook 2 'echo two >>a.txt'
+	mg_conf 2
+	run vi status -c "$CONF"
+	echo "$output"
+	[[ "$output" == *"state:"*"dirty"* ]]
+	[[ "$output" == *"snapshot:"*"present"* ]]
+	[[ "$output" == *"a start:"*"restore"* ]]
+
+	run vi -c "$CONF" -- "$PROBE" touch "$TD/app-ran"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[ -e "$TD/app-ran" ]
+	[ "$(mg_version)" = 2 ]
+	[ ! -e "$VOL/.volinit/dirty" ]
+	[ ! -e "$VOL/.volinit/snapshot" ]
+	[ "$(cat "$HLOG")" = "2 1 2" ]
+	# Restored, then migrated once: a.txt gained "two" only; the rest as before.
+	[ "$(cat "$VOL/a.txt")" = "hello
+two" ]
+	diff <(echo "$before" | grep -v 'a\.txt\|a-again\.txt\|schema_version\|^root ') \
+		<(mg_listing "$VOL" | grep -v 'a\.txt\|a-again\.txt\|schema_version\|^root ')
+	run mg_events
+	echo "$output"
+	[[ "$output" =~ ^"restore "[^$'\n']*"
+migrate_begin 1 2
+step_ok 1 2
+start 2 2"$ ]]
+}
+
+@test "status shows dirty with its JSON, the snapshot and the last journal events" {
+	echo 1 >"$VOL/schema_version.txt"
+	mg_hook 0002-split-sessions.sh "exec '$PROBE' signals '$TD/hook-signals'"
+	mg_conf 2
+	mg_bg "$TD/migrate.out" "$VOLINIT" migrate -c "$CONF"
+	local mpid=$MG_PID
+	mg_wait_line "$TD/hook-signals" '^ready$'
+
+	run --separate-stderr vi status -c "$CONF" --json
+	echo "$output"
+	[ "$status" -eq 0 ]
+	jq -e . <<<"$output" >/dev/null
+	local v
+	v=$(jq -c '.volumes[0]' <<<"$output")
+	jq -e '.snapshot == true and .state == "dirty" and .action == "restore"' <<<"$v"
+	jq -e '.lock == "exclusive"' <<<"$v"
+	jq -e '(.journal | length) >= 1 and .journal[-1].event == "migrate_begin"' <<<"$v"
+	# The dirty marker's JSON, whole: as an object, or as a string holding it.
+	run jq -e --arg sum "$(sha256sum "$HOOKS/0002-split-sessions.sh" | cut -d' ' -f1)" \
+		--arg host "$(hostname)" --argjson pid "$mpid" '
+		.dirty | (if type == "string" then fromjson else . end)
+		| .from == 1 and .to == 2 and .hook == "0002-split-sessions.sh"
+		and .sha256 == $sum and .pid == $pid and .host == $host
+		and (.started_at | type) == "string"' <<<"$v"
+	echo "$output"
+	[ "$status" -eq 0 ]
+
+	run --separate-stderr vi status -c "$CONF"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"state:"*"dirty"* ]]
+	[[ "$output" == *"dirty:"*"0002-split-sessions.sh"* ]]
+	[[ "$output" == *"snapshot:"*"present"* ]]
+	[[ "$output" == *"journal:"*'"event":"migrate_begin"'* ]]
+	# The text form shows the marker as JSON too, not escaped twice.
+	[[ "$output" == *'"hook":"0002-split-sessions.sh"'* ]]
+
+	kill -TERM "$mpid"
+	mg_wait_exit "$mpid"
+}
