@@ -10,7 +10,8 @@
 
 #include "config.h"
 
-#define PRIVS_MAX_GROUPS 64
+/* More supplementary groups than this: 77, never a silently shorter list. */
+#define PRIVS_MAX_GROUPS 256
 
 struct privs {
 	bool switch_user;
@@ -25,11 +26,16 @@ struct privs {
 
 /* Resolves cfg's user, group and capabilities (from /etc/passwd and
  * /etc/group; root is an alternative root directory for tests, normally
- * "/"). Returns 0, or 77 after a FATAL line. */
+ * "/"). NAME[:GROUP]: the user's groups from /etc/group, or only GROUP when
+ * given; UID[:GID] needs no file (GID defaults to the passwd entry's, else to
+ * UID). Returns 0, or 77 after a FATAL line. */
 int privs_resolve(const struct config *cfg, const char *root, struct privs *p);
 
-/* In the child, just before exec (spawn_prepare_fn): groups, gid, uid,
- * capabilities, no_new_privs. Returns 0 or 77 with a reason in msg. */
+/* In the child, just before exec (spawn_prepare_fn): bounding set, groups,
+ * gid, uid, capabilities, no_new_privs, then all read back. With
+ * capabilities: exactly those in every set (bounding and ambient included);
+ * with a non-root user and no capabilities: none at all; otherwise
+ * volinit's own are left alone. Returns 0 or 77 with a reason in msg. */
 int privs_apply(void *privs, char *msg, size_t len);
 
 #endif
