@@ -13,6 +13,8 @@ setup_file() {
 	e2e_setup_file --no-images
 	local ctx="$BATS_FILE_TMPDIR/pg-ctx"
 	cp -a "$E2E_DIR/images/postgres" "$ctx"
+	# The example's own volinit.ini and first-start script.
+	cp "$REPO/examples/postgres-major-version/volinit.ini" "$REPO/examples/postgres-major-version/pg-init" "$ctx/"
 	"$ctx/collect-rootfs.sh" "$ctx/rootfs"
 	volinit_stage_binaries "$ctx" "$VOLINIT_STATIC"
 	e2e_build "$PG:15" "$ctx"
