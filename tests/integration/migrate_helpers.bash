@@ -141,38 +141,40 @@ mg_wait_count() {
 }
 
 # mg_bg OUT CMD...: CMD in the background, stdout+stderr to OUT, fd 3 closed
-# (bats waits for it). Sets MG_PID; teardown kills it if still there.
+# (bats waits for it). Sets MG_PID to CMD's pid; a watcher subshell writes
+# its exit status for mg_wait_exit. Teardown kills it if still there.
 mg_bg() {
-	local out=$1
+	local out=$1 tag
 	shift
-	"$@" >"$out" 2>&1 3>&- &
-	MG_PID=$!
-	MG_PIDS+=("$MG_PID")
-}
-
-# mg_wait_exit PID [SECONDS]: waits for our child PID, bounded; sets
-# MG_RC to its exit status. Fails (after killing it) when it does not end.
-mg_wait_exit() {
-	local pid=$1 t=${2:-$MG_TIMEOUT} flag=$BATS_TEST_TMPDIR/.watchdog.$1 dog
-	rm -f "$flag"
+	MG_BGN=$((${MG_BGN:-0} + 1))
+	tag=$BATS_TEST_TMPDIR/.bg.$MG_BGN
 	(
 		exec 3>&-
-		end=$((SECONDS + t))
-		while kill -0 "$pid" 2>/dev/null && [ "$SECONDS" -lt "$end" ]; do sleep 0.05; done
-		if kill -0 "$pid" 2>/dev/null && [ "$(awk '{print $3}' /proc/"$pid"/stat 2>/dev/null)" != Z ]; then
-			: >"$flag"
-			kill -KILL "$pid" 2>/dev/null
-		fi
+		"$@" >"$out" 2>&1 &
+		echo $! >"$tag.pid.tmp" && mv "$tag.pid.tmp" "$tag.pid"
+		rc=0
+		wait $! || rc=$? # bats runs with set -e
+		echo "$rc" >"$tag.rc.tmp" && mv "$tag.rc.tmp" "$tag.rc"
 	) &
-	dog=$!
-	MG_RC=0
-	wait "$pid" || MG_RC=$?
-	kill "$dog" 2>/dev/null
-	wait "$dog" 2>/dev/null || true
-	if [ -e "$flag" ]; then
+	MG_PIDS+=($!)
+	mg_wait_file "$tag.pid" || return 1
+	MG_PID=$(cat "$tag.pid")
+	MG_PIDS+=("$MG_PID")
+	echo "$tag" >"$BATS_TEST_TMPDIR/.bg-of.$MG_PID"
+}
+
+# mg_wait_exit PID [SECONDS]: waits, bounded, for a command that mg_bg
+# started; sets MG_RC to its exit status. Fails (after killing it) when it
+# does not end in time.
+mg_wait_exit() {
+	local pid=$1 t=${2:-$MG_TIMEOUT} tag
+	tag=$(cat "$BATS_TEST_TMPDIR/.bg-of.$pid") || return 1
+	if ! mg_wait_file "$tag.rc" "$t"; then
 		echo "pid $pid did not exit within ${t}s" >&2
+		kill -KILL "$pid" 2>/dev/null
 		return 1
 	fi
+	MG_RC=$(cat "$tag.rc")
 }
 
 # The host pid of the process that `unshare --fork` started (PID 1 inside).

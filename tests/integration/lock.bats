@@ -1,0 +1,236 @@
+#!/usr/bin/env bats
+# Locks (SPEC.md "State on the volume", lock and holders/): exclusive while
+# migrating, shared for a program's whole life; concurrent migrators and
+# starters; waiting bounded by lock_timeout (75) and naming the holders.
+
+load migrate_helpers
+bats_require_minimum_version 1.5.0
+
+setup() { mg_setup; }
+teardown() { mg_teardown; }
+
+# A hook body that waits (bounded) until N files match GLOB.
+wait_for_files() {
+	echo "i=0
+while [ \"\$(ls $1 2>/dev/null | wc -l)\" -lt $2 ]; do
+	i=\$((i + 1)); [ \$i -lt 1250 ] || { echo 'barrier timed out' >&2; exit 1; }
+	sleep 0.02
+done"
+}
+
+# A second config for the same volume: VERSION expected, extra lines.
+other_conf() {
+	local file=$1 expected=$2
+	shift 2
+	{
+		echo "[data]"
+		echo "path = $VOL"
+		echo "expected = $expected"
+		echo "on_older = migrate"
+		echo "migrations = $HOOKS"
+		local l
+		for l in "$@"; do echo "$l"; done
+	} >"$file"
+}
+
+@test "8 volinit migrate started at once on one volume: each step runs exactly once, all exit 0" {
+	echo 1 >"$VOL/schema_version.txt"
+	# Step 2 holds on until all 8 have been started: they overlap.
+	mg_hook 2 "$(wait_for_files "$TD/started.*" 8)"
+	mg_hook 3
+	mg_hook 4
+	mg_conf 4 "lock_timeout = 30"
+	local i pids=()
+	for i in 1 2 3 4 5 6 7 8; do
+		mg_bg "$TD/m.$i.out" sh -c 'touch "$1"; exec "$2" migrate -c "$3"' sh \
+			"$TD/started.$i" "$VOLINIT" "$CONF"
+		pids+=("$MG_PID")
+	done
+	local failed=0
+	for i in 1 2 3 4 5 6 7 8; do
+		mg_wait_exit "${pids[i - 1]}" 45
+		echo "migrator $i: exit $MG_RC"
+		cat "$TD/m.$i.out"
+		[ "$MG_RC" -eq 0 ] || failed=1
+	done
+	[ "$failed" -eq 0 ]
+	cat "$HLOG"
+	[ "$(cat "$HLOG")" = "2 1 2
+3 2 3
+4 3 4" ]
+	[ "$(mg_version)" = 4 ]
+	[ "$(mg_events | grep -c '^migrate_begin')" -eq 1 ]
+	[ ! -e "$VOL/.volinit/dirty" ]
+	[ ! -e "$VOL/.volinit/snapshot" ]
+}
+
+@test "4 volinit -- APP started at once on an old volume: one migration, all 4 apps run together" {
+	echo 1 >"$VOL/schema_version.txt"
+	mg_hook 2 "$(wait_for_files "$TD/started.*" 4)"
+	mg_hook 3
+	mg_conf 3 "lock_timeout = 25"
+	# Each app records the version it sees, then waits until all four run:
+	# the first migrator's app holds its shared lock all along, so a
+	# starter that queued for the exclusive lock would never get there.
+	cat >"$TD/app.sh" <<EOF
+#!/bin/sh
+cat "$VOL/schema_version.txt" >"$TD/app-saw.\$1"
+$(wait_for_files "$TD/app-saw.*" 4)
+EOF
+	chmod +x "$TD/app.sh"
+	local i pids=()
+	for i in 1 2 3 4; do
+		mg_bg "$TD/s.$i.out" sh -c 'touch "$1"; shift; exec "$@"' sh "$TD/started.$i" \
+			"$VOLINIT" -c "$CONF" -- "$TD/app.sh" "$i"
+		pids+=("$MG_PID")
+	done
+	local failed=0
+	for i in 1 2 3 4; do
+		mg_wait_exit "${pids[i - 1]}" 45
+		echo "starter $i: exit $MG_RC"
+		cat "$TD/s.$i.out"
+		[ "$MG_RC" -eq 0 ] || failed=1
+	done
+	[ "$failed" -eq 0 ]
+	for i in 1 2 3 4; do
+		[ "$(cat "$TD/app-saw.$i")" = 3 ]
+	done
+	[ "$(cat "$HLOG")" = "2 1 2
+3 2 3" ]
+	[ "$(mg_events | grep -c '^migrate_begin')" -eq 1 ]
+	[ "$(mg_events | grep -c '^start 3 3')" -eq 4 ]
+	# Every holder removed its file when its app ended.
+	[ -z "$(ls -A "$VOL/.volinit/holders" 2>/dev/null)" ]
+}
+
+@test "a running app's shared lock makes volinit migrate wait, say so, then give 75 naming the holder" {
+	echo 1 >"$VOL/schema_version.txt"
+	mg_hook 2
+	other_conf "$TD/app.ini" 1
+	other_conf "$CONF" 2 "lock_timeout = 6"
+	VOLINIT_IMAGE=registry.example/app:old mg_bg "$TD/app.out" \
+		"$VOLINIT" -c "$TD/app.ini" -- "$PROBE" signals "$TD/app.sig"
+	local apid=$MG_PID
+	mg_wait_line "$TD/app.sig" '^ready$'
+	grep -l "pid=$apid " "$VOL"/.volinit/holders/*
+
+	# status sees the holder, and does not wait.
+	run --separate-stderr vi status -c "$CONF"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"locked:"*"shared"*"pid=$apid"* ]]
+
+	local t0=$SECONDS
+	run vi migrate -c "$CONF"
+	local took=$((SECONDS - t0))
+	echo "$output"
+	echo "took ${took}s"
+	[ "$status" -eq 75 ]
+	[ "$took" -ge 5 ]
+	[[ "$output" == *"waiting for the exclusive lock"*"pid=$apid"* ]]
+	local fatal
+	fatal=$(grep FATAL <<<"$output")
+	[[ "$fatal" == *"timed out"* ]]
+	[[ "$fatal" == *"host=$(hostname)"* ]]
+	[[ "$fatal" == *"pid=$apid"* ]]
+	[[ "$fatal" == *"image=registry.example/app:old"* ]]
+	# Nothing ran, nothing changed.
+	[ ! -s "$HLOG" ]
+	[ "$(mg_version)" = 1 ]
+	[ ! -e "$VOL/.volinit/dirty" ]
+
+	# Once the app ends, its lock and holders file go, and migrate works.
+	kill -TERM "$apid"
+	mg_wait_exit "$apid"
+	[ "$MG_RC" -eq 0 ]
+	grep -qx 15 "$TD/app.sig"
+	[ -z "$(ls -A "$VOL/.volinit/holders")" ]
+	run vi migrate -c "$CONF"
+	[ "$status" -eq 0 ]
+	[ "$(mg_version)" = 2 ]
+}
+
+# A migration in progress, held in its hook until $TD/go exists.
+start_held_migration() {
+	echo 1 >"$VOL/schema_version.txt"
+	mg_hook 2 "touch '$TD/ready'
+$(wait_for_files "$TD/go" 1)"
+	mg_conf 2
+	mg_bg "$TD/mig.out" "$VOLINIT" migrate -c "$CONF"
+	MPID=$MG_PID
+	mg_wait_file "$TD/ready"
+}
+
+@test "lock_timeout gives 75 to migrate, to a start and to check while another volinit migrates" {
+	start_held_migration
+	other_conf "$TD/impatient.ini" 2 "lock_timeout = 1"
+
+	run vi migrate -c "$TD/impatient.ini"
+	echo "$output"
+	[ "$status" -eq 75 ]
+	[[ "$output" == *"FATAL"*"timed out after 1 s waiting for the exclusive lock"* ]]
+	[[ "$output" == *"hint:"* ]]
+
+	run vi -c "$TD/impatient.ini" -- "$PROBE" touch "$TD/app-ran"
+	echo "$output"
+	[ "$status" -eq 75 ]
+	[[ "$output" == *"FATAL"*"timed out after 1 s waiting for the shared lock"* ]]
+	[ ! -e "$TD/app-ran" ]
+
+	run vi check -c "$TD/impatient.ini"
+	[ "$status" -eq 75 ]
+
+	# status never waits: it shows the migration in progress.
+	run --separate-stderr vi status -c "$CONF" --json
+	echo "$output"
+	[ "$status" -eq 0 ]
+	jq -e '.volumes[0] | .lock == "exclusive" and .state == "dirty" and .snapshot == true' <<<"$output"
+
+	touch "$TD/go"
+	mg_wait_exit "$MPID"
+	[ "$MG_RC" -eq 0 ]
+	[ "$(cat "$HLOG")" = "2 1 2" ]
+	[ "$(mg_version)" = 2 ]
+	# The impatient start works now.
+	run vi -c "$TD/impatient.ini" -- "$PROBE" touch "$TD/app-ran"
+	[ "$status" -eq 0 ]
+	[ -e "$TD/app-ran" ]
+}
+
+@test "a timeout while another volinit migrates names that migrator (holders/ lists every lock holder)" {
+	start_held_migration
+	other_conf "$TD/impatient.ini" 2 "lock_timeout = 1"
+	run vi migrate -c "$TD/impatient.ini"
+	echo "$output"
+	[ "$status" -eq 75 ]
+	run grep FATAL <<<"$output"
+	[[ "$output" == *"pid=$MPID"* ]]
+	touch "$TD/go"
+	mg_wait_exit "$MPID"
+}
+
+@test "a volinit killed with SIGKILL leaves no stale lock: the next migrate does not wait" {
+	echo 1 >"$VOL/schema_version.txt"
+	mg_hook 2
+	other_conf "$TD/app.ini" 1
+	other_conf "$CONF" 2 "lock_timeout = 5"
+	mg_bg "$TD/app.out" unshare --pid --fork --mount-proc \
+		"$VOLINIT" -c "$TD/app.ini" -- "$PROBE" signals "$TD/app.sig"
+	local upid=$MG_PID vpid
+	vpid=$(mg_ns_init "$upid")
+	mg_wait_line "$TD/app.sig" '^ready$'
+	[ -n "$(ls -A "$VOL/.volinit/holders")" ]
+	kill -KILL "$vpid"
+	mg_wait_exit "$upid"
+	# Its holders file is left behind (it could not remove it) ...
+	[ -n "$(ls -A "$VOL/.volinit/holders")" ]
+	# ... but the kernel released its lock: no wait, no 75.
+	local t0=$SECONDS
+	run vi migrate -c "$CONF"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[ $((SECONDS - t0)) -lt 4 ]
+	[[ "$output" != *"waiting for"* ]]
+	[ "$(mg_version)" = 2 ]
+	[ -z "$(ls -A "$VOL/.volinit/holders")" ]
+}
