@@ -1,0 +1,382 @@
+#!/usr/bin/env bash
+# bench/report.sh RESULTS_DIR: BENCHMARKS.md on stdout, from what bench/run.sh
+# left in RESULTS_DIR (build/bench/results).  Run by bench/run.sh.
+set -euo pipefail
+export LC_ALL=C
+R=$1
+# shellcheck disable=SC1091
+. "$R/params.env"
+
+# field FILE LABEL COL: column COL of the TSV line whose first column is LABEL.
+field() { awk -F'\t' -v l="$2" -v c="$3" '$1 == l { print $c; exit }' "$1"; }
+# calc EXPR: awk arithmetic, "" when an operand is missing.
+calc() { awk "BEGIN { printf \"%s\", $1 }"; }
+num() { [ -n "${1:-}" ] && [ "$1" != "nan" ]; }
+ms() { awk -v v="$1" 'BEGIN { printf "%.3f", v / 1e6 }'; }
+us() { awk -v v="$1" 'BEGIN { printf "%.1f", v / 1e3 }'; }
+ratio() { # a b -> a/b with 2 decimals, or n/a
+	awk -v a="${1:-}" -v b="${2:-}" 'BEGIN { if (a == "" || b == "" || b + 0 == 0) print "n/a"; else printf "%.2f", a / b }'
+}
+verdict() { [ "$1" = 1 ] && echo "**pass**" || echo "**FAIL**"; }
+le() { awk -v a="${1:-}" -v b="${2:-}" 'BEGIN { print (a != "" && b != "" && a + 0 <= b + 0) ? 1 : 0 }'; }
+thousands() { printf "%'d" "$1" 2>/dev/null || printf '%s' "$1"; }
+commas() { echo "$1" | awk '{ n = $1; s = ""; while (n >= 1000) { s = sprintf(",%03d", n % 1000) s; n = int(n / 1000) } print n s }'; }
+
+S=$R/startup.tsv
+P=$R/supervise.tsv
+bare=$(field "$S" bare 4)
+ov() { local m; m=$(field "$S" "$1" 4); [ -n "$m" ] && calc "$m - $bare" || true; }
+ov_tini=$(ov tini); ov_tinis=$(ov tini-static); ov_floor=$(ov floor)
+
+host_cpu=$(awk -F': *' '/^model name/ { print $2; exit }' /proc/cpuinfo)
+virt=$( { lscpu 2>/dev/null | awk -F": *" '/Hypervisor vendor/ { printf "%s VM", $2 }'; c=$(systemd-detect-virt -c 2>/dev/null || true); [ -n "$c" ] && [ "$c" != none ] && printf ", in %s" "$c"; } || true)
+mem=$(awk '/^MemTotal/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo)
+deb=$(cat /etc/debian_version 2>/dev/null || echo "?")
+pkgv() { dpkg-query -W -f='${Version}' "$1" 2>/dev/null || echo "?"; }
+vver="?"
+[ "$HAVE_VS" = 1 ] && vver=$("$VOLINIT_STATIC" --version 2>/dev/null | head -1 || echo "?")
+commit=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo "?")
+srcdirty=$(git -C "$ROOT" status --porcelain -- src 2>/dev/null | head -1)
+[ -n "$srcdirty" ] && commit="$commit (src/ with uncommitted changes)"
+
+cat <<EOF
+# Benchmarks: volinit against tini, tini-static, dumb-init and catatonit
+
+Written by \`make bench\` (bench/run.sh) on $(date -u -d "@$T_START" '+%Y-%m-%d %H:%M UTC'); every figure below
+comes from that one run on one machine. Do not edit by hand: run it again.
+Benchmarks are not tests: \`make check\` never runs them and no figure fails a build.
+
+## Machine
+
+| | |
+| --- | --- |
+| CPU | $host_cpu, $(nproc) cores ($virt) |
+| memory | $mem |
+| kernel | $(uname -r) |
+| OS | Debian $deb |
+| load average | $LOAD_START at the start, $LOAD_END at the end (the machine was shared) |
+| run time | $((T_END - T_START)) s |
+| volinit | $vver, commit $commit |
+| packages | tini $(pkgv tini), dumb-init $(pkgv dumb-init), catatonit $(pkgv catatonit), libc6 $(pkgv libc6), gcc $(pkgv gcc-12), util-linux $(pkgv util-linux), hyperfine $(pkgv hyperfine) |
+
+## Reproduce
+
+\`\`\`sh
+make bench                       # as root; installs tini, dumb-init, catatonit, hyperfine, time, binutils
+BENCH_ROUNDS=30 BENCH_SIGNALS=1000 BENCH_IDLE_SECONDS=5 BENCH_REAP_ROUNDS=1 bash bench/run.sh   # quicker, noisier
+\`\`\`
+
+This run: BENCH_ROUNDS=$ROUNDS (+$WARMUP warm-up), BENCH_SIGNALS=$SIGNALS, BENCH_IDLE_SECONDS=$IDLE,
+BENCH_REAP_N=$REAP_N, BENCH_REAP_ROUNDS=$REAP_ROUNDS, BENCH_FILES=$FILES, BENCH_HYPERFINE_RUNS=$HF_RUNS.
+Every init runs as PID 1 of a fresh PID namespace: \`$(head -1 "$R/startup-cmds.tsv" | cut -f2 | sed 's| /bin/true$||') INIT -- CMD\`.
+The drivers are small C programs in bench/src/, compiled by run.sh with \`cc -O2 -static\` into build/bench/;
+raw samples are left in build/bench/results/.
+
+EOF
+
+# ------------------------------------------------------------------ goals
+if [ "$HAVE_VS" = 1 ]; then
+	g=()
+	ov_vv=$(ov volinit-static:vol); ov_vn=$(ov volinit-static:none); ov_vb=$(ov volinit-static:100k)
+	p=$(le "$ov_vv" "$ov_tinis")
+	g+=("| start-up overhead, one guarded volume, volinit-static / tini-static | $(ms "$ov_vv") / $(ms "$ov_tinis") ms = $(ratio "$ov_vv" "$ov_tinis")x | <= 1.00x | $(verdict "$p") |")
+	own=$(calc "$ov_vv - $ov_floor")
+	p=$(le "$own" 50000)
+	g+=("| volinit's own work on that start (overhead - the glibc fork/exec/wait floor) | $(ms "$own") ms | <= about 0.05 ms | $(verdict "$p") |")
+	if [ -s "$R/profile.tsv" ] && grep -q '^start100k_fsync' "$R/profile.tsv"; then
+		fs=$(field "$R/profile.tsv" start100k_fsync 2); gd=$(field "$R/profile.tsv" start100k_getdents 2)
+		p=$([ "$fs" = 0 ] && [ "$gd" = 0 ] && echo 1 || echo 0)
+		g+=("| a start on a current volume (strace -f): fsync-family calls, getdents64 calls | $fs, $gd | 0, 0 | $(verdict "$p") |")
+	fi
+	d=$(calc "$ov_vb - $ov_vv")
+	p=$(awk -v d="$d" 'BEGIN { print (d <= 50000) ? 1 : 0 }')
+	g+=("| 100,000-file volume vs. one holding only its version file: start-up difference | $(ms "$d") ms ($(ms "$ov_vb") vs $(ms "$ov_vv")) | <= 0.05 ms (noise) | $(verdict "$p") |")
+	if grep -q '^emptycheck' "$R/profile.tsv" 2>/dev/null; then
+		erc=$(field "$R/profile.tsv" emptycheck 2); egd=$(field "$R/profile.tsv" emptycheck 3); egb=$(field "$R/profile.tsv" emptycheck 4)
+		p=$([ "$egd" -le 2 ] && echo 1 || echo 0)
+		g+=("| deciding \"empty\" on the 100,000-file volume (\`check\`, version file absent, exit $erc): getdents64 calls | $egd call(s), $egb bytes | a few entries: <= 2 calls | $(verdict "$p") |")
+	fi
+	sz_v=$(stat -c %s "$VOLINIT_STATIC"); sz_t=$(stat -c %s /usr/bin/tini-static)
+	p=$(le "$sz_v" "$(calc "$sz_t * 1.1")")
+	g+=("| size of volinit-static / tini-static | $(commas "$sz_v") / $(commas "$sz_t") B = $(ratio "$sz_v" "$sz_t")x | <= 1.10x | $(verdict "$p") |")
+	h_v=$(awk -F'\t' '$1 == "volinit-static" { print ($4 > $2) ? $4 : $2 }' "$P"); h_t=$(awk -F'\t' '$1 == "tini-static" { print ($4 > $2) ? $4 : $2 }' "$P")
+	p=$(le "$h_v" "$(calc "$h_t * 1.1")")
+	g+=("| peak RSS (VmHWM) supervising, volinit-static / tini-static | $h_v / $h_t kB = $(ratio "$h_v" "$h_t")x | <= 1.10x | $(verdict "$p") |")
+	sm_v=$(field "$P" volinit-static 11); sm_t=$(field "$P" tini-static 11)
+	s99_v=$(field "$P" volinit-static 13); s99_t=$(field "$P" tini-static 13)
+	p=$(( $(le "$sm_v" "$sm_t") & $(le "$s99_v" "$s99_t") ))
+	g+=("| signal forwarding, volinit-static vs tini-static: median; p99 | $(us "$sm_v") vs $(us "$sm_t") us; $(us "$s99_v") vs $(us "$s99_t") us | <= tini-static | $(verdict "$p") |")
+	rm_v=$(awk -F'\t' '$1 == "volinit-static" { print $2 }' "$R/reap.tsv" | sort -n | awk '{ a[NR] = $1 } END { if (NR) print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }')
+	rm_t=$(awk -F'\t' '$1 == "tini-static" { print $2 }' "$R/reap.tsv" | sort -n | awk '{ a[NR] = $1 } END { if (NR) print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }')
+	p=$(le "$rm_v" "$rm_t")
+	g+=("| reaping $(commas "$REAP_N") orphans, volinit-static vs tini-static (median) | $(ms "${rm_v:-0}") vs $(ms "${rm_t:-0}") ms = $(ratio "$rm_v" "$rm_t")x | <= 1.00x | $(verdict "$p") |")
+	rmax=$(awk -F'\t' '$1 == "volinit-static" && $2 > m { m = $2 } END { print m + 0 }' "$R/reap.tsv")
+	smax=$(field "$P" volinit-static 15); lost=$(field "$P" volinit-static 10)
+	p=$(awk -v a="$rmax" -v b="$smax" -v l="$lost" 'BEGIN { print (a < 1e9 && b < 1e9 && l == 0) ? 1 : 0 }')
+	g+=("| no 1-second stall: slowest reaping run; slowest of $SIGNALS signals (lost) | $(ms "$rmax") ms; $(ms "${smax:-0}") ms ($lost lost) | < 1000 ms, none lost | $(verdict "$p") |")
+	w=$(field "$P" volinit-static 6); vcs=$(field "$P" volinit-static 7)
+	p=$([ "$w" = 0 ] && echo 1 || echo 0)
+	g+=("| wake-ups while idle over ${IDLE} s (schedstat; voluntary switches) | $w; $vcs | 0 | $(verdict "$p") |")
+	echo "## volinit against the goals of issue 7"
+	echo
+	echo "volinit-static against tini-static, both statically linked, from this run (the dynamic volinit is in the tables below)."
+	echo
+	echo "| goal | measured | target | |"
+	echo "| --- | --- | --- | --- |"
+	printf '%s\n' "${g[@]}"
+	echo
+else
+	echo "## volinit against the goals of issue 7"
+	echo
+	echo "build/volinit-static was not there when this ran: only the other inits were measured."
+	echo
+fi
+
+# ------------------------------------------------------------------ 1. start-up
+cat <<EOF
+## 1. Start-up overhead: \`INIT -- /bin/true\`
+
+Wall time from posix_spawn of \`unshare ... INIT -- /bin/true\` to its exit, $ROUNDS interleaved rounds
+(round 1: A B C ..., round 2: B C ... A, and so on; $WARMUP warm-up rounds thrown away), so that a noisy
+moment hurts every command alike. **Overhead = median - median of bare \`/bin/true\`** under the same unshare.
+The ratios are of overheads. "floor" is bench/src/miniinit.c: fork, exec, wait, static glibc, nothing
+else: what glibc's start-up costs any init linked with it. volinit with no volume runs with
+\`-c\` a config holding only \`[volinit]\`; with one volume \`--expect DIR=1\`, DIR holding \`schema_version.txt\`
+= \`1\`; "100k" is the same with $(commas "$FILES") more files in DIR.
+
+| init | median ms | p10 | p90 | p99 | overhead ms | x tini | x tini-static | failed runs |
+| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |
+EOF
+while IFS=$'\t' read -r l n f med p10 p90 p99 _mean _min _max; do
+	o=$(calc "$med - $bare")
+	if [ "$l" = bare ]; then oc="-"; rt="-"; rts="-"; else oc=$(ms "$o"); rt=$(ratio "$o" "$ov_tini"); rts=$(ratio "$o" "$ov_tinis"); fi
+	echo "| $l | $(ms "$med") | $(ms "$p10") | $(ms "$p90") | $(ms "$p99") | $oc | $rt | $rts | $f |"
+done <"$S"
+echo
+echo "<details><summary>the commands</summary>"
+echo
+echo '```'
+cut -f2 "$R/startup-cmds.tsv"
+echo '```'
+echo "</details>"
+echo
+if [ "$HF_DONE" = 1 ]; then
+	hb=$(awk -F, 'NR > 1 && $1 == "bare" { print $4 }' "$R/hyperfine.csv")
+	ht=$(awk -F, 'NR > 1 && $1 == "tini-static" { print $4 }' "$R/hyperfine.csv")
+	echo "Cross-check with hyperfine (\`hyperfine -N --warmup 10 --runs $HF_RUNS -n LABEL 'unshare ... INIT -- /bin/true' ...\`): each command's runs in one block, not interleaved, so less fair under load."
+	echo
+	echo "| init | median ms | overhead ms | x tini-static |"
+	echo "| --- | ---: | ---: | ---: |"
+	awk -F, -v hb="$hb" -v ht="$ht" 'NR > 1 {
+		o = $4 - hb; r = (ht - hb != 0) ? sprintf("%.2f", o / (ht - hb)) : "n/a"
+		if ($1 == "bare") { printf "| %s | %.3f | - | - |\n", $1, $4 * 1000 }
+		else printf "| %s | %.3f | %.3f | %s |\n", $1, $4 * 1000, o * 1000, r }' "$R/hyperfine.csv"
+	echo
+fi
+
+# ------------------------------------------------------------------ 2. RSS
+h_tini=$(field "$P" tini 2); h_tinis=$(field "$P" tini-static 2)
+cat <<EOF
+## 2. Peak RSS while supervising a sleeping child
+
+All inits started at once, each as PID 1 supervising bench/src/sigchild (which sleeps in pause()); VmHWM and
+VmRSS of the init from /proc/PID/status once the child said it was ready, and VmHWM again after the
+$SIGNALS forwarded signals below. volinit guards one volume here. "floor" is miniinit again.
+
+| init | VmHWM kB | VmRSS kB | VmHWM after signals kB | x tini | x tini-static |
+| --- | ---: | ---: | ---: | ---: | ---: |
+EOF
+while IFS=$'\t' read -r l hwm rss hwm2 _rest; do
+	echo "| $l | $hwm | $rss | $hwm2 | $(ratio "$hwm" "$h_tini") | $(ratio "$hwm" "$h_tinis") |"
+done <"$P"
+echo
+
+# ------------------------------------------------------------------ 3. sizes
+t_sz=$(field "$R/sizes.tsv" /usr/bin/tini-static 2)
+cat <<EOF
+## 3. Binary sizes
+
+| binary | bytes | x tini-static | |
+| --- | ---: | ---: | --- |
+EOF
+while IFS=$'\t' read -r f b; do
+	case $f in
+	*/tini-static) note="static (Debian)";;
+	*/catatonit) note="static (Debian)";;
+	*/tini) note="dynamic (Debian)";;
+	*/dumb-init) note="dynamic (Debian)";;
+	*/empty) note="\`int main(void){return 0;}\`, static glibc, stripped";;
+	*/probe) note="floor for volinit's dependencies: inih, libcap IAB, fgetpwent, signalfd; -Os, --gc-sections, stripped (bench/src/probe.c)";;
+	*/miniinit) note="fork/exec/wait init, -O2 static, stripped (bench/src/miniinit.c)";;
+	*-static) note="static, -Os, --gc-sections, stripped";;
+	*) note="dynamic";;
+	esac
+	echo "| $(basename "$f") | $(commas "$b") | $(ratio "$b" "$t_sz") | $note |"
+done <"$R/sizes.tsv"
+echo
+
+if [ "$HAVE_MAP" = 1 ]; then
+	M=$R/map-volinit.tsv
+	tot=$(awk -F'\t' '$1 == "group" { s += $3 } END { print s }' "$M")
+	cat <<EOF
+### Where volinit-static's bytes go
+
+From the linker map (build/volinit-static.map), input sections summed per library, allocated sections only
+(.text, .rodata, .eh_frame, .data ...; .bss takes no room in the file). The rest of the file
+($(commas "$(( $(stat -c %s "$VOLINIT_STATIC") - tot ))") B) is ELF headers, notes and alignment between segments.
+
+| from | bytes in the file | .bss bytes | share |
+| --- | ---: | ---: | ---: |
+EOF
+	awk -F'\t' -v tot="$tot" '$1 == "group" { printf "%s\t%d\t%d\n", $2, $3, $4 }' "$M" | sort -t$'\t' -k2,2nr |
+		while IFS=$'\t' read -r g b s; do
+			case $g in volinit) gl="volinit's own (src/*.c)";; glibc) gl="glibc (libc.a)";; libcap) gl="libcap (libcap.a)";;
+			inih) gl="inih (libinih.a)";; libgcc) gl="libgcc, libgcc_eh (unwinder)";; crt) gl="crt*.o";; padding) gl="padding between sections";; *) gl=$g;; esac
+			echo "| $gl | $(commas "$b") | $(commas "$s") | $(awk -v b="$b" -v t="$tot" 'BEGIN { printf "%.1f%%", 100 * b / t }') |"
+		done
+	echo
+	echo "volinit's own objects:"
+	echo
+	echo "| object | bytes |"
+	echo "| --- | ---: |"
+	awk -F'\t' '$1 == "file" && $2 ~ /sobj\// { n = $2; sub(/.*\//, "", n); printf "%s\t%d\n", n, $3 }' "$M" | sort -t$'\t' -k2,2nr |
+		while IFS=$'\t' read -r o b; do echo "| $o | $(commas "$b") |"; done
+	echo
+	probe_libc=$(awk -F'\t' '$1 == "group" && $2 == "glibc" { print $3 }' "$R/map-probe.tsv")
+	v_libc=$(awk -F'\t' '$1 == "group" && $2 == "glibc" { print $3 }' "$M")
+	echo "glibc: $(commas "$v_libc") B in volinit-static against $(commas "${probe_libc:-0}") B in the dependency floor (probe).
+The glibc members volinit-static pulls in beyond the floor, biggest first (what calling fewer libc functions could save):"
+	echo
+	echo "| libc.a member | bytes |"
+	echo "| --- | ---: |"
+	awk -F'\t' 'NR == FNR { if ($1 == "file") p[$2] = $3; next }
+		$1 == "file" && $2 ~ /libc\.a\(/ { d = $3 - p[$2]; if (d > 0) { n = $2; sub(/.*libc\.a\(/, "", n); sub(/\)$/, "", n); printf "%s\t%d\n", n, d } }' \
+		"$R/map-probe.tsv" "$M" | sort -t$'\t' -k2,2nr | head -15 | while IFS=$'\t' read -r o b; do echo "| $o | $(commas "$b") |"; done
+	extra_total=$(awk -F'\t' 'NR == FNR { if ($1 == "file") p[$2] = $3; next }
+		$1 == "file" && $2 ~ /libc\.a\(/ { d = $3 - p[$2]; if (d > 0) s += d } END { print s + 0 }' "$R/map-probe.tsv" "$M")
+	echo "| (all of them) | $(commas "$extra_total") |"
+	echo
+	if [ -s "$R/nm-all.tsv" ]; then
+		echo "The 20 biggest symbols (\`nm --size-sort -S\` of the same objects linked again without strip, build/bench/volinit-static.syms); \"own\" = defined in src/:"
+		echo
+		echo "| symbol | bytes | type | own |"
+		echo "| --- | ---: | --- | --- |"
+		awk 'NR == FNR { own[$1] = 1; next } { printf "| %s | %d | %s | %s |\n", $4, $2, $3, ($4 in own) ? "yes" : "" }' \
+			"$R/own-symbols.txt" <(head -20 "$R/nm-all.tsv")
+		echo
+		echo "volinit's 15 biggest own symbols:"
+		echo
+		echo "| symbol | bytes | type |"
+		echo "| --- | ---: | --- |"
+		awk 'NR == FNR { own[$1] = 1; next } ($4 in own) { printf "| %s | %d | %s |\n", $4, $2, $3 }' \
+			"$R/own-symbols.txt" "$R/nm-all.tsv" | head -15
+		echo
+	fi
+fi
+
+# ------------------------------------------------------------------ 4. signals
+s_tini=$(field "$P" tini 11); s_tinis=$(field "$P" tini-static 11)
+s99_tini=$(field "$P" tini 13); s99_tinis=$(field "$P" tini-static 13)
+cat <<EOF
+## 4. Signal forwarding latency
+
+From just before kill(init, SIGUSR1) in the driver (bench/src/supervise.c) to the start of the child's
+SIGUSR1 handler, both on CLOCK_MONOTONIC; the handler writes its time back through a FIFO. One signal in
+flight at a time; $SIGNALS rounds, each sending one signal to every init in turn (interleaved, the first one
+rotating). Microseconds.
+
+| init | signals | lost | median us | p90 | p99 | p99.9 | max | median x tini | median x tini-static | p99 x tini-static |
+| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |
+EOF
+while IFS=$'\t' read -r l _h _r _h2 _i _w _v _iv n lost med p90 p99 p999 mx _mean _o _x; do
+	[ "$l" = floor ] && continue
+	echo "| $l | $n | $lost | $(us "$med") | $(us "$p90") | $(us "$p99") | $(us "$p999") | $(us "$mx") | $(ratio "$med" "$s_tini") | $(ratio "$med" "$s_tinis") | $(ratio "$p99" "$s99_tinis") |"
+done <"$P"
+echo
+
+# ------------------------------------------------------------------ 5. reaping
+cat <<EOF
+## 5. Reaping $(commas "$REAP_N") orphaned grandchildren
+
+The init runs bench/src/orphans: a child of it forks $(commas "$REAP_N") grandchildren that block on a pipe and exits,
+so they become children of PID 1 (the init). Then the pipe is closed: all of them exit at once, and the
+time runs until the last of them has been reaped (kill(pid, 0) fails with ESRCH only once a zombie is
+gone). $REAP_ROUNDS interleaved rounds. "whole run" is the wall time of the whole command, creation included.
+
+| init | reap median ms | min | max | whole run median ms | reap x tini | reap x tini-static |
+| --- | ---: | ---: | ---: | ---: | ---: | ---: |
+EOF
+rmed() { awk -F'\t' -v l="$1" '$1 == l { print $2 }' "$R/reap.tsv" | sort -n | awk '{ a[NR] = $1 } END { if (NR) print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
+r_tini=$(rmed tini); r_tinis=$(rmed tini-static)
+while IFS=$'\t' read -r l n f med _rest; do
+	m=$(rmed "$l")
+	mn=$(awk -F'\t' -v l="$l" '$1 == l { if (m == "" || $2 < m) m = $2 } END { print m }' "$R/reap.tsv")
+	mx=$(awk -F'\t' -v l="$l" '$1 == l { if ($2 > m) m = $2 } END { print m + 0 }' "$R/reap.tsv")
+	fl=""; [ "$f" != 0 ] && fl=" ($f failed)"
+	if [ -z "$m" ]; then echo "| $l | failed | | | | | |"; continue; fi
+	echo "| $l$fl | $(ms "$m") | $(ms "$mn") | $(ms "$mx") | $(ms "$med") | $(ratio "$m" "$r_tini") | $(ratio "$m" "$r_tinis") |"
+done <"$R/reap-wall.tsv"
+echo
+
+# ------------------------------------------------------------------ 6. idle
+cat <<EOF
+## 6. Wake-ups while idle
+
+Over the same ${IDLE} s for every init (all supervising their sleeping child at once, before the signals):
+the 3rd field of /proc/PID/schedstat (times the init was put on a CPU) and its context switches from
+/proc/PID/status. tini waits with sigtimedwait and a 1-second timeout, so it wakes once a second.
+
+| init | wake-ups (schedstat) | voluntary switches | involuntary switches |
+| --- | ---: | ---: | ---: |
+EOF
+while IFS=$'\t' read -r l _h _r _h2 _i w v iv _rest; do
+	echo "| $l | $w | $v | $iv |"
+done <"$P"
+echo
+
+# ------------------------------------------------------------------ 7. profile
+if [ -s "$R/profile.tsv" ]; then
+	PF=$R/profile.tsv
+	cat <<EOF
+## 7. Profile of the start path
+
+Where the start-up time of volinit-static goes, against tini-static and the floor. Syscalls: made by the init
+itself from its execve on, as PID 1 (\`strace -ff unshare ...\`; the traces are in build/bench/results/strace-*.txt).
+Minor page faults: \`/usr/bin/time -f %R INIT -- /bin/true\` (init and /bin/true together, not PID 1), median of 21.
+Instructions: callgrind's Ir for the init alone (user space; deterministic, so small differences are real).
+
+| init | syscalls | minor faults (with /bin/true) | instructions (Ir) |
+| --- | ---: | ---: | ---: |
+EOF
+	for l in bare tini-static floor volinit-static:none volinit-static:vol volinit-static:100k; do
+		sc=$(awk -F'\t' -v l="$l" '$1 == "syscalls" && $2 == l { print $3 }' "$PF")
+		fa=$(awk -F'\t' -v l="$l" '$1 == "faults" && $2 == l { print $3 }' "$PF")
+		ir=$(awk -F'\t' -v l="$l" '$1 == "ir" && $2 == l { print $3 }' "$PF")
+		[ -z "$sc$fa$ir" ] && continue
+		echo "| $l | ${sc:--} | ${fa:--} | $( [ -n "$ir" ] && [ "$ir" != "?" ] && commas "$ir" || echo -) |"
+	done
+	echo
+	if [ -s "$R/strace-volinit-static:vol.txt" ]; then
+		echo "<details><summary>volinit-static's syscalls, one guarded volume, as PID 1</summary>"
+		echo
+		echo '```'
+		sed -E 's/^(.{150}).*/\1.../' "$R/strace-volinit-static:vol.txt"
+		echo '```'
+		echo "</details>"
+		echo
+	fi
+fi
+
+cat <<'EOF'
+## Method notes
+
+- Medians everywhere; the interleaving and the rotation of the first command in each round spread the
+  machine's noise evenly. The unshare and the fresh /proc mount are in every command, bare included, and
+  cancel out of the overheads.
+- Ratios: start-up ratios are of overheads (init - bare), not of whole times; RSS, sizes, latencies and
+  reaping times are plain ratios.
+- The glibc start-up floor: a static glibc program executes a few dozen CPUID instructions at start, each a
+  trap to the hypervisor in a VM; that cost is the same for every glibc init here (tini-static, catatonit,
+  floor, volinit-static) and is what "floor" measures.
+- RSS is the init's own (VmHWM of the PID 1 process, seen from the parent namespace), not its child's.
+EOF
