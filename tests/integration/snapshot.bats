@@ -104,7 +104,7 @@ ls -A .volinit/snapshot >'$TD/snap-names'"
 	echo "$output"
 	[ "$status" -eq 0 ]
 	cat "$TD/snap-names"
-	! grep -qx .volinit "$TD/snap-names"
+	[ "$(mg_count "^\\.volinit$" "$TD/snap-names")" -eq 0 ]
 	diff <(echo "$before" | grep -v '^root ') <(grep -v '^root ' "$TD/snap-listing")
 	[ ! -e "$VOL/.volinit/snapshot" ]
 	[ ! -e "$VOL/.volinit/snapshot.tmp" ]
