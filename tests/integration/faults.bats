@@ -22,6 +22,7 @@ ns_start() {
 	mg_bg "$out" unshare --pid --fork --mount-proc "$VOLINIT" "$@"
 	UPID=$MG_PID
 	VPID=$(mg_ns_init "$UPID")
+	MG_PIDS+=("$VPID")
 }
 
 # mg_nth TRACE SYSCALL REGEX [K]: the invocation number (as strace's when=
