@@ -52,8 +52,6 @@ e2e_build_images() {
 	for v in v1:$IMG_V1 v2:$IMG_V2 v2-hook:$IMG_V2HOOK v2-mount:$IMG_V2MOUNT; do
 		e2e_build "${v#*:}" "$E2E_DIR/images/${v%%:*}" --build-arg BASE="$IMG_BASE" || return 1
 	done
-	# Superseded layers of earlier runs (the store is kept between runs as a cache).
-	podman image prune -f >/dev/null 2>&1 || true
 }
 
 e2e_build() { # TAG CONTEXT [ARGS...]
@@ -81,6 +79,8 @@ e2e_teardown_file() {
 	[ -z "$c" ] || podman rm -f -t 0 $c >/dev/null 2>&1 || true
 	v=$(podman volume ls --format '{{.Name}}' 2>/dev/null | grep "^$E2E_PREFIX-" || true)
 	[ -z "$v" ] || podman volume rm -f $v >/dev/null 2>&1 || true
+	# Layers superseded by this run's builds (the store is kept as a cache).
+	podman image prune -f >/dev/null 2>&1 || true
 }
 
 name() { echo "$E2E_PREFIX-$1"; }

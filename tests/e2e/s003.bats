@@ -180,11 +180,11 @@ assert ok[-1]["volume"] == "data", ok[-1]
 	mp=$(vol_path "$vol")
 	a=$(name twin-a)
 	b=$(name twin-b)
-	# The hook takes 3 s, so the second container starts while the first
+	# The hook takes 5 s, so the second container starts while the first
 	# one migrates (checked below from their start times).
-	podman run -d --name "$a" -e HOOK_DELAY=3 -v "$vol:/data" "$IMG_V2HOOK" >/dev/null &
+	podman run -d --name "$a" -e HOOK_DELAY=5 -v "$vol:/data" "$IMG_V2HOOK" >/dev/null &
 	pa=$!
-	podman run -d --name "$b" -e HOOK_DELAY=3 -v "$vol:/data" "$IMG_V2HOOK" >/dev/null &
+	podman run -d --name "$b" -e HOOK_DELAY=5 -v "$vol:/data" "$IMG_V2HOOK" >/dev/null &
 	pb=$!
 	wait "$pa"
 	wait "$pb"
@@ -195,7 +195,7 @@ assert ok[-1]["volume"] == "data", ok[-1]
 	sa=$(podman inspect -f '{{.State.StartedAt.UnixNano}}' "$a")
 	sb=$(podman inspect -f '{{.State.StartedAt.UnixNano}}' "$b")
 	echo "started $(((sb - sa) / 1000000)) ms apart"
-	[ $(((sb > sa ? sb - sa : sa - sb) / 1000000)) -lt 3000 ]
+	[ $(((sb > sa ? sb - sa : sa - sb) / 1000000)) -lt 5000 ]
 	assert_eq "$(count_lines "$mp/migrations.log")" 1 "hook runs"
 	assert_eq "$(cat "$mp/schema_version.txt")" 2 "schema version"
 	# Exactly one of the two logs shows the hook.
