@@ -1,7 +1,7 @@
 /* holders: PATH/.volinit/holders/ (see holders.h). */
 #include "holders.h"
 #include "jbuf.h"
-#include "volume.h"
+#include "state.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -12,18 +12,32 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define HOLDERS VOLUME_STATE_DIR "/holders"
-
 static void our_name(char *buf, size_t len)
 {
 	char host[65] = "unknown";
 	gethostname(host, sizeof(host) - 1);
-	snprintf(buf, len, "%s/%s-%ld", HOLDERS, host, (long)getpid());
+	snprintf(buf, len, "%s-%ld", host, (long)getpid());
+}
+
+/* .volinit/holders/, never through a symlink. */
+static int open_holders_fd(int voldirfd, bool create)
+{
+	int sfd = state_open(voldirfd, false);
+	if (sfd < 0)
+		return -1;
+	if (create && mkdirat(sfd, "holders", 0700) != 0 && errno != EEXIST) {
+		close(sfd);
+		return -1;
+	}
+	int fd = openat(sfd, "holders", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	close(sfd);
+	return fd;
 }
 
 int holders_add(int voldirfd)
 {
-	if (mkdirat(voldirfd, HOLDERS, 0700) != 0 && errno != EEXIST)
+	int hfd = open_holders_fd(voldirfd, true);
+	if (hfd < 0)
 		return errno;
 	char path[128], host[65] = "unknown", text[512], since[40];
 	gethostname(host, sizeof(host) - 1);
@@ -34,7 +48,8 @@ int holders_add(int voldirfd)
 	const char *image = getenv("VOLINIT_IMAGE");
 	int n = snprintf(text, sizeof(text), "host=%s pid=%ld since=%s image=%s\n", host,
 			 (long)getpid(), since, image ? image : "");
-	int fd = openat(voldirfd, path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
+	int fd = openat(hfd, path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
+	close(hfd);
 	if (fd < 0)
 		return errno;
 	int err = write(fd, text, (size_t)n) == n ? 0 : EIO;
@@ -46,12 +61,16 @@ void holders_remove(int voldirfd)
 {
 	char path[128];
 	our_name(path, sizeof(path));
-	unlinkat(voldirfd, path, 0);
+	int hfd = open_holders_fd(voldirfd, false);
+	if (hfd >= 0) {
+		unlinkat(hfd, path, 0);
+		close(hfd);
+	}
 }
 
 static DIR *open_holders(int voldirfd)
 {
-	int fd = openat(voldirfd, HOLDERS, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	int fd = open_holders_fd(voldirfd, false);
 	if (fd < 0)
 		return NULL;
 	DIR *d = fdopendir(fd);

@@ -2,7 +2,7 @@
  * on an O_APPEND descriptor keeps concurrent writers' lines whole. */
 #include "journal.h"
 #include "jbuf.h"
-#include "volume.h"
+#include "state.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -12,7 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define JOURNAL VOLUME_STATE_DIR "/journal.jsonl"
+#define JOURNAL "journal.jsonl"
 
 void journal_event(int voldirfd, const struct volume_conf *v, const char *event, int32_t from,
 		   int32_t to, const char *detail)
@@ -47,28 +47,35 @@ void journal_event(int voldirfd, const struct volume_conf *v, const char *event,
 	jbuf_puts(&b, "}");
 	line[b.len++] = '\n';
 
-	int fd = openat(voldirfd, JOURNAL, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC,
-			0600);
-	if (fd < 0)
+	int sfd = state_open(voldirfd, false);
+	if (sfd < 0)
 		return;
+	int fd = openat(sfd, JOURNAL, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		close(sfd);
+		return;
+	}
 	struct stat st;
 	if (fstat(fd, &st) == 0 && st.st_size + (off_t)b.len > JOURNAL_ROTATE_BYTES) {
 		/* Two writers may both rotate; the second renames a short new
 		 * file over .1, losing at most a few lines of history. */
 		close(fd);
-		renameat(voldirfd, JOURNAL, voldirfd, JOURNAL ".1");
-		fd = openat(voldirfd, JOURNAL, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC,
-			    0600);
-		if (fd < 0)
-			return;
+		renameat(sfd, JOURNAL, sfd, JOURNAL ".1");
+		fd = openat(sfd, JOURNAL, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
 	}
+	close(sfd);
+	if (fd < 0)
+		return;
 	(void)!write(fd, line, b.len);
 	close(fd);
 }
 
 int journal_tail(int voldirfd, int n, char *buf, size_t len)
 {
-	int fd = openat(voldirfd, JOURNAL, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	int sfd = state_open(voldirfd, false);
+	int fd = sfd < 0 ? -1 : openat(sfd, JOURNAL, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	if (sfd >= 0)
+		close(sfd);
 	if (fd < 0 || len < 2)
 		return fd < 0 ? 0 : (close(fd), 0);
 	struct stat st;

@@ -3,6 +3,7 @@
 #include "holders.h"
 #include "log.h"
 #include "signals.h"
+#include "state.h"
 #include "volume.h"
 
 #include <errno.h>
@@ -20,12 +21,16 @@
 
 int lock_open(int voldirfd, bool create)
 {
-	if (create && mkdirat(voldirfd, VOLUME_STATE_DIR, 0700) != 0 && errno != EEXIST)
+	int sfd = state_open(voldirfd, create);
+	if (sfd < 0)
 		return -1;
 	int flags = O_RDWR | O_NOFOLLOW | O_CLOEXEC | (create ? O_CREAT : 0);
-	int fd = openat(voldirfd, VOLUME_STATE_DIR "/lock", flags, 0600);
+	int fd = openat(sfd, "lock", flags, 0600);
 	if (fd < 0 && !create && (errno == EACCES || errno == EROFS))
-		fd = openat(voldirfd, VOLUME_STATE_DIR "/lock", O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+		fd = openat(sfd, "lock", O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	int err = errno;
+	close(sfd);
+	errno = err;
 	return fd;
 }
 

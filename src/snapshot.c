@@ -3,6 +3,7 @@
  * kernel with copy_file_range; hard links stay links. */
 #include "snapshot.h"
 #include "log.h"
+#include "state.h"
 #include "volume.h"
 
 #include <dirent.h>
@@ -17,8 +18,9 @@
 #include <sys/statvfs.h>
 #include <unistd.h>
 
-#define SNAPSHOT VOLUME_STATE_DIR "/snapshot"
-#define SNAPSHOT_TMP VOLUME_STATE_DIR "/snapshot.tmp"
+/* Both inside .volinit/, reached through state_open's descriptor. */
+#define SNAPSHOT "snapshot"
+#define SNAPSHOT_TMP "snapshot.tmp"
 
 struct link_seen {
 	dev_t dev;
@@ -310,10 +312,12 @@ int snapshot_take(const struct volume_conf *v, int voldirfd)
 			return 73;
 		}
 	}
-	remove_tree_at(voldirfd, SNAPSHOT_TMP);
-	int dst = -1, err = 0;
-	if (mkdirat(voldirfd, SNAPSHOT_TMP, 0700) != 0 ||
-	    (dst = open_dir_at(voldirfd, SNAPSHOT_TMP)) < 0)
+	int sfd = state_open(voldirfd, true);
+	int dst = -1, err = sfd < 0 ? errno : 0;
+	if (!err)
+		remove_tree_at(sfd, SNAPSHOT_TMP);
+	if (!err && (mkdirat(sfd, SNAPSHOT_TMP, 0700) != 0 ||
+		     (dst = open_dir_at(sfd, SNAPSHOT_TMP)) < 0))
 		err = errno;
 	if (!err)
 		err = snapshot_copy_tree(voldirfd, dst, true);
@@ -322,12 +326,15 @@ int snapshot_take(const struct volume_conf *v, int voldirfd)
 		err = errno;
 	if (dst >= 0)
 		close(dst);
-	if (!err && renameat(voldirfd, SNAPSHOT_TMP, voldirfd, SNAPSHOT) != 0)
+	if (!err && renameat(sfd, SNAPSHOT_TMP, sfd, SNAPSHOT) != 0)
 		err = errno;
-	if (!err && fsync(voldirfd) != 0)
+	if (!err && fsync(sfd) != 0)
 		err = errno;
+	if (err && sfd >= 0)
+		remove_tree_at(sfd, SNAPSHOT_TMP);
+	if (sfd >= 0)
+		close(sfd);
 	if (err) {
-		remove_tree_at(voldirfd, SNAPSHOT_TMP);
 		log_fatal(73, v->name, "volume \"%s\" (%s): cannot take the snapshot: %s", v->name,
 			  v->path, strerror(err));
 		log_hint(v->name, "nothing on the volume was changed");
@@ -339,12 +346,20 @@ int snapshot_take(const struct volume_conf *v, int voldirfd)
 bool snapshot_exists(int voldirfd)
 {
 	struct stat st;
-	return fstatat(voldirfd, SNAPSHOT, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode);
+	int sfd = state_open(voldirfd, false);
+	if (sfd < 0)
+		return false;
+	bool found = fstatat(sfd, SNAPSHOT, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode);
+	close(sfd);
+	return found;
 }
 
 int snapshot_restore(int voldirfd)
 {
-	int snap = open_dir_at(voldirfd, SNAPSHOT);
+	int sfd = state_open(voldirfd, false);
+	int snap = sfd < 0 ? -1 : open_dir_at(sfd, SNAPSHOT);
+	if (sfd >= 0)
+		close(sfd);
 	if (snap < 0)
 		return errno;
 	int err = clear_dir(voldirfd, true);
@@ -358,6 +373,10 @@ int snapshot_restore(int voldirfd)
 
 void snapshot_remove(int voldirfd)
 {
-	remove_tree_at(voldirfd, SNAPSHOT);
-	remove_tree_at(voldirfd, SNAPSHOT_TMP);
+	int sfd = state_open(voldirfd, false);
+	if (sfd < 0)
+		return;
+	remove_tree_at(sfd, SNAPSHOT);
+	remove_tree_at(sfd, SNAPSHOT_TMP);
+	close(sfd);
 }

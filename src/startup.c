@@ -110,8 +110,12 @@ static int open_volume(const struct volume_conf *v, struct held_volume *h)
 	if (h->lockfd < 0) {
 		/* A read-only volume: nobody can migrate it through this mount
 		 * either, so there is nothing to lock against. */
-		log_info(v->name, "volume \"%s\": no lock (%s); going on without", v->name,
-			 strerror(errno));
+		if (errno == ELOOP || errno == ENOTDIR)
+			log_warn(v->name, "volume \"%s\": %s/.volinit is not a directory (a symlink?); "
+					  "going on without a lock", v->name, v->path);
+		else
+			log_info(v->name, "volume \"%s\": no lock (%s); going on without", v->name,
+				 strerror(errno));
 		return 0;
 	}
 	return lock_wait(h->lockfd, h->dirfd, v, LOCK_SHARED);

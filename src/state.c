@@ -9,12 +9,24 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+int state_open(int voldirfd, bool create)
+{
+	if (create && mkdirat(voldirfd, VOLUME_STATE_DIR, 0700) != 0 && errno != EEXIST)
+		return -1;
+	/* O_NOFOLLOW: a .volinit planted as a symlink must not lead volinit
+	 * to read or write outside the volume. */
+	return openat(voldirfd, VOLUME_STATE_DIR, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+}
+
 int state_dirty_read(int voldirfd, char *detail, size_t len)
 {
-	int fd = openat(voldirfd, VOLUME_STATE_DIR "/dirty",
-			O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	int sfd = state_open(voldirfd, false);
+	if (sfd < 0)
+		return errno == ENOENT ? 0 : -1;
+	int fd = openat(sfd, "dirty", O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	close(sfd);
 	if (fd < 0)
-		return errno == ENOENT || errno == ENOTDIR ? 0 : -1;
+		return errno == ENOENT ? 0 : -1;
 	unsigned char buf[160];
 	ssize_t n = read(fd, buf, sizeof(buf));
 	close(fd);
@@ -25,44 +37,40 @@ int state_dirty_read(int voldirfd, char *detail, size_t len)
 	return 1;
 }
 
-int state_dir_create(int voldirfd)
-{
-	if (mkdirat(voldirfd, VOLUME_STATE_DIR, 0700) != 0 && errno != EEXIST)
-		return errno;
-	return 0;
-}
-
-static int fsync_state_dir(int voldirfd)
-{
-	int fd = openat(voldirfd, VOLUME_STATE_DIR, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0)
-		return errno;
-	int err = fsync(fd) == 0 ? 0 : errno;
-	close(fd);
-	return err;
-}
-
 int state_dirty_write(int voldirfd, const char *json)
 {
-	int err = state_dir_create(voldirfd);
-	if (err)
-		return err;
-	int fd = openat(voldirfd, VOLUME_STATE_DIR "/dirty",
-			O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
-	if (fd < 0)
+	int sfd = state_open(voldirfd, true);
+	if (sfd < 0)
 		return errno;
+	int err = 0;
+	int fd = openat(sfd, "dirty", O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		err = errno;
+		close(sfd);
+		return err;
+	}
 	size_t len = strlen(json);
 	if (write(fd, json, len) != (ssize_t)len)
 		err = errno ? errno : EIO;
 	if (!err && fsync(fd) != 0)
 		err = errno;
 	close(fd);
-	return err ? err : fsync_state_dir(voldirfd);
+	if (!err && fsync(sfd) != 0)
+		err = errno;
+	close(sfd);
+	return err;
 }
 
 int state_dirty_clear(int voldirfd)
 {
-	if (unlinkat(voldirfd, VOLUME_STATE_DIR "/dirty", 0) != 0 && errno != ENOENT)
-		return errno;
-	return fsync_state_dir(voldirfd);
+	int sfd = state_open(voldirfd, false);
+	if (sfd < 0)
+		return errno == ENOENT ? 0 : errno;
+	int err = 0;
+	if (unlinkat(sfd, "dirty", 0) != 0 && errno != ENOENT)
+		err = errno;
+	if (!err && fsync(sfd) != 0)
+		err = errno;
+	close(sfd);
+	return err;
 }

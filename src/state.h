@@ -3,6 +3,7 @@
 #ifndef VOLINIT_STATE_H
 #define VOLINIT_STATE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 /* 1 when .volinit/dirty exists (its first line, escaped, goes to detail),
@@ -16,7 +17,8 @@ int state_dirty_write(int voldirfd, const char *json);
 /* Removes .volinit/dirty durably. Returns 0 or an errno value. */
 int state_dirty_clear(int voldirfd);
 
-/* Creates .volinit/ (mode 0700) if missing. Returns 0 or an errno value. */
-int state_dir_create(int voldirfd);
+/* Opens .volinit/ (creating it, mode 0700, when create is set) without
+ * following a symlink. Returns the descriptor, or -1 with errno. */
+int state_open(int voldirfd, bool create);
 
 #endif
