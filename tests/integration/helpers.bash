@@ -151,7 +151,7 @@ start_bg() {
 # proc_state PID: the state letter of PID (R, S, Z...), empty when gone.
 proc_state() {
 	local s
-	s=$(cat "/proc/$1/stat" 2>/dev/null) || return 0
+	{ read -r s <"/proc/$1/stat"; } 2>/dev/null || return 0
 	s=${s##*) }
 	echo "${s%% *}"
 }
@@ -182,7 +182,7 @@ wait_exit() {
 children_of() {
 	local f s rest
 	for f in /proc/[0-9]*/stat; do
-		s=$(cat "$f" 2>/dev/null) || continue
+		{ read -r s <"$f"; } 2>/dev/null || continue
 		rest=${s##*) }
 		rest=${rest#* }
 		[ "${rest%% *}" = "$1" ] && { f=${f#/proc/}; echo "${f%/stat}"; }
@@ -200,20 +200,27 @@ zombies_of() {
 }
 
 # ns_init UNSHARE_PID: the host pid of the volinit that `unshare --fork`
-# started as PID 1 of its namespace, once it runs volinit's image.
+# started as PID 1 of its namespace, once it runs volinit's image (which a
+# rebuild may have replaced on disk meanwhile: "... (deleted)").
 ns_init() {
-	local upid=$1 end c want
+	local upid=$1 end c want exe
 	want=$(readlink -f "$VOLINIT")
 	end=$((SECONDS + VI_TIMEOUT))
 	while :; do
 		for c in $(children_of "$upid"); do
-			if [ "$(readlink "/proc/$c/exe" 2>/dev/null)" = "$want" ]; then
+			exe=$(readlink "/proc/$c/exe" 2>/dev/null) || continue
+			if [ "$exe" = "$want" ] || [ "$exe" = "$want (deleted)" ]; then
 				echo "$c"
 				return 0
 			fi
 		done
+		if [ -z "$(proc_state "$upid")" ] || [ "$(proc_state "$upid")" = Z ]; then
+			echo "unshare ($upid) ended before volinit was seen; stderr:" >&2
+			cat "$T/stderr" >&2
+			return 1
+		fi
 		if [ "$SECONDS" -ge "$end" ]; then
-			echo "no volinit child of $upid" >&2
+			echo "no volinit child of $upid; its children: $(children_of "$upid")" >&2
 			return 1
 		fi
 		sleep 0.02
