@@ -608,3 +608,42 @@ hold_conf() {
 	is_json_lines "$T/stderr"
 	jq -se 'all(has("time") and has("level") and has("msg"))' "$T/stderr"
 }
+
+# --- a volume volinit cannot write (73) ----------------------------------------
+
+@test "guard: on_missing = init on a read-only volume: 73, PROGRAM never ran" {
+	requires_root
+	mount_tmpfs "$V"
+	mount -o remount,ro "$V"
+	conf
+	start
+	assert_status 73
+	assert_one_fatal
+	assert_contains "$fatal" "$V"
+	never_ran
+}
+
+@test "guard: on_missing = init on a volume with no room left: 73, no torn version file" {
+	requires_root
+	mkdir -p "$V"
+	# A tmpfs whose only inode is its root directory: no file can be made.
+	mount -t tmpfs -o size=1m,nr_inodes=1,mode=0755 tmpfs "$V"
+	MOUNTS+=("$V")
+	conf
+	start
+	assert_status 73
+	assert_one_fatal
+	never_ran
+	[ ! -e "$V/schema_version.txt" ]
+}
+
+@test "guard: a current volume on a read-only mount still starts (nothing to write)" {
+	requires_root
+	mount_tmpfs "$V"
+	echo 2 >"$V/schema_version.txt"
+	mount -o remount,ro "$V"
+	conf
+	start
+	assert_status 0
+	ran
+}
