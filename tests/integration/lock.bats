@@ -131,7 +131,7 @@ EOF
 	local fatal
 	fatal=$(grep FATAL <<<"$output")
 	[[ "$fatal" == *"timed out"* ]]
-	[[ "$fatal" == *"host=$(hostname)"* ]]
+	[[ "$fatal" == *"host=$(uname -n)"* ]]
 	[[ "$fatal" == *"pid=$apid"* ]]
 	[[ "$fatal" == *"image=registry.example/app:old"* ]]
 	# Nothing ran, nothing changed.

@@ -78,7 +78,7 @@ step 4" ]
 	cat "$TD/dirty.2"
 	run jq -e --arg hook 0002-split-sessions.sh \
 		--arg sum "$(sha256sum "$HOOKS/0002-split-sessions.sh" | cut -d' ' -f1)" \
-		--arg host "$(hostname)" '
+		--arg host "$(uname -n)" '
 		.from == 1 and .to == 2 and .hook == $hook and .sha256 == $sum
 		and (.pid | type) == "number" and .host == $host
 		and (.started_at | test("^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:.]+Z$"))' "$TD/dirty.2"
@@ -285,7 +285,7 @@ start 3 3" ]
 	local j=$VOL/.volinit/journal.jsonl
 	cat "$j"
 	# Every line is one JSON object with exactly these keys.
-	run jq -c -e --arg image "$VOLINIT_IMAGE" --arg host "$(hostname)" '
+	run jq -c -e --arg image "$VOLINIT_IMAGE" --arg host "$(uname -n)" '
 		(keys == (["detail","event","from","host","image","pid","time","to","volume"] | sort))
 		and .image == $image and .host == $host and .volume == "data"
 		and (.pid | type) == "number" and .pid > 0
@@ -333,4 +333,19 @@ start 3 3"$ ]]
 	jq -e . "$VOL/.volinit/journal.jsonl" >/dev/null
 	run mg_events
 	[[ "$output" == *"step_ok 1 2"* ]]
+}
+
+@test "a hook without a #! line is not run through a shell (126)" {
+	# SPEC: hooks are run with execve, never through a shell. execve of a
+	# text file without #! fails (ENOEXEC); falling back to /bin/sh (as
+	# execvp does) would run it anyway.
+	echo 1 >"$VOL/schema_version.txt"
+	printf 'echo ran >"%s"\n' "$TD/ran-by-a-shell" >"$HOOKS/2"
+	chmod 0755 "$HOOKS/2"
+	mg_conf 2
+	run vi migrate -c "$CONF"
+	echo "$output"
+	[ ! -e "$TD/ran-by-a-shell" ]
+	[ "$status" -eq 126 ]
+	[ "$(mg_version)" = 1 ]
 }

@@ -26,6 +26,7 @@ mg_setup() {
 	mg_requires_root || return 1
 	[ -x "$VOLINIT" ] || { echo "VOLINIT=$VOLINIT is not executable (make build/volinit)" >&2; return 1; }
 	[ -x "$PROBE" ] || { echo "$PROBE missing (make helpers)" >&2; return 1; }
+	command -v jq >/dev/null || { echo "jq is needed (apt-get install jq)" >&2; return 1; }
 	TD=$BATS_TEST_TMPDIR
 	VOL=$TD/vol
 	HOOKS=$TD/hooks

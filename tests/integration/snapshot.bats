@@ -229,7 +229,7 @@ start 2 2"$ ]]
 	jq -e '(.journal | length) >= 1 and .journal[-1].event == "migrate_begin"' <<<"$v"
 	# The dirty marker's JSON, whole: as an object, or as a string holding it.
 	run jq -e --arg sum "$(sha256sum "$HOOKS/0002-split-sessions.sh" | cut -d' ' -f1)" \
-		--arg host "$(hostname)" --argjson pid "$mpid" '
+		--arg host "$(uname -n)" --argjson pid "$mpid" '
 		.dirty | (if type == "string" then fromjson else . end)
 		| .from == 1 and .to == 2 and .hook == "0002-split-sessions.sh"
 		and .sha256 == $sum and .pid == $pid and .host == $host
