@@ -14,6 +14,10 @@
 #   BENCH_FILES=100000      files in the big volume
 #   BENCH_HYPERFINE_RUNS=100  hyperfine cross-check of start-up (not interleaved); 0: skip
 #   BENCH_PROFILE=1         strace/callgrind/page-fault profile of the start path; 0: skip
+#   BENCH_RT=1              run the start-up, hyperfine and supervising phases under SCHED_FIFO
+#                           (chrt -f 10) so that other load on the machine barely disturbs them;
+#                           they run one process at a time, and the kernel keeps 5% of every
+#                           second for others.  Reaping (10,000 processes) never runs as RT.  0: off
 #   BENCH_TMP=/tmp/volinit-bench  volumes, FIFOs (the 100,000-file volume is kept for the next run)
 #   BENCH_OUT=BENCHMARKS.md
 #   VOLINIT, VOLINIT_STATIC  binaries (default build/volinit, build/volinit-static;
@@ -35,6 +39,7 @@ REAP_ROUNDS=${BENCH_REAP_ROUNDS:-5}
 FILES=${BENCH_FILES:-100000}
 HF_RUNS=${BENCH_HYPERFINE_RUNS:-100}
 PROFILE=${BENCH_PROFILE:-1}
+RT=${BENCH_RT:-1}
 TMP=${BENCH_TMP:-/tmp/volinit-bench}
 OUT=${BENCH_OUT:-$ROOT/BENCHMARKS.md}
 VOLINIT=${VOLINIT:-$ROOT/build/volinit}
@@ -55,6 +60,11 @@ HAVE_V=0; HAVE_VS=0
 [ -x "$VOLINIT" ] && HAVE_V=1 || say "no $VOLINIT: left out"
 [ -x "$VOLINIT_STATIC" ] && HAVE_VS=1 || say "no $VOLINIT_STATIC: left out"
 
+RTP=()
+if [ "$RT" = 1 ]; then
+	if chrt -f 10 true 2>/dev/null; then RTP=(chrt -f 10); else RT=0; say "chrt -f failed: running at normal priority"; fi
+fi
+
 T_START=$(date +%s)
 LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
 
@@ -62,7 +72,7 @@ LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
 say "compiling helpers into build/bench/"
 mkdir -p "$B" "$R"
 HCFLAGS=(-std=c17 -D_GNU_SOURCE -Wall -Wextra -Werror -O2 -static)
-for p in startbench supervise sigchild orphans mkfiles miniinit empty; do
+for p in startbench supervise sigchild orphans mkfiles miniinit empty fsops; do
 	cc "${HCFLAGS[@]}" -o "$B/$p" "bench/src/$p.c"
 done
 strip "$B/miniinit" "$B/empty"
@@ -144,7 +154,7 @@ for i in "${!S_LABELS[@]}"; do
 	args+=("${S_LABELS[$i]}" "${UNSHARE[@]}" ${S_CMDS[$i]})
 done
 : >"$R/startup.stderr"
-"$B/startbench" -r "$ROUNDS" -w "$WARMUP" -o "$R/startup-raw.tsv" -e "$R/startup.stderr" "${args[@]}" >"$R/startup.tsv"
+"${RTP[@]}" "$B/startbench" -r "$ROUNDS" -w "$WARMUP" -o "$R/startup-raw.tsv" -e "$R/startup.stderr" "${args[@]}" >"$R/startup.tsv"
 
 # hyperfine cross-check: the same commands, each in a block (hyperfine does not interleave).
 HF_DONE=0
@@ -152,7 +162,7 @@ if [ "$HF_RUNS" -gt 0 ] && command -v hyperfine >/dev/null; then
 	say "hyperfine cross-check: $HF_RUNS runs per command"
 	hf=()
 	for i in "${!S_LABELS[@]}"; do hf+=(-n "${S_LABELS[$i]}" "$U ${S_CMDS[$i]}"); done
-	hyperfine -N --style none --warmup 10 --runs "$HF_RUNS" --export-csv "$R/hyperfine.csv" "${hf[@]}" >/dev/null 2>"$R/hyperfine.stderr" && HF_DONE=1 ||
+	"${RTP[@]}" hyperfine -N --style none --warmup 10 --runs "$HF_RUNS" --export-csv "$R/hyperfine.csv" "${hf[@]}" >/dev/null 2>"$R/hyperfine.stderr" && HF_DONE=1 ||
 		say "hyperfine failed (see $R/hyperfine.stderr)"
 fi
 
@@ -165,7 +175,7 @@ for i in "${!P_LABELS[@]}"; do
 done
 args+=(floor "${UNSHARE[@]}" "$B/miniinit" -- "$B/sigchild" @FIFO@)
 : >"$R/supervise.stderr"
-"$B/supervise" -x floor -n "$SIGNALS" -i "$IDLE" -d "$TMP" -o "$R/signals-raw.tsv" -e "$R/supervise.stderr" \
+"${RTP[@]}" "$B/supervise" -x floor -n "$SIGNALS" -i "$IDLE" -d "$TMP" -o "$R/signals-raw.tsv" -e "$R/supervise.stderr" \
 	"${args[@]}" >"$R/supervise.tsv"
 
 # ---------------------------------------------------------------- 3. reaping
@@ -238,6 +248,8 @@ if [ "$PROFILE" = 1 ] && [ $HAVE_VS = 1 ]; then
 		gb=$(grep -E '\bgetdents(64)?\(' "$R/strace-empty-decision.txt" | awk -F'= ' '{s+=$NF} END{print s+0}')
 		printf 'emptycheck\t%s\t%s\t%s\n' "$rc" "$gd" "$gb" >>"$R/profile.tsv"
 	fi
+	# What the file-system operations of a start cost on the volumes' file system right now.
+	"${RTP[@]}" "$B/fsops" "$TMP" 200 >"$R/fsops.tsv" || : >"$R/fsops.tsv"
 	# Minor page faults of init + /bin/true (getrusage of the children), median of 21.
 	for spec in "bare|/bin/true" "tini-static|/usr/bin/tini-static -s -- /bin/true" "floor|$B/miniinit -- /bin/true" \
 		"volinit-static:vol|$VOLINIT_STATIC --expect $TMP/vol1=1 -- /bin/true"; do
@@ -261,13 +273,14 @@ if [ "$PROFILE" = 1 ] && [ $HAVE_VS = 1 ]; then
 	fi
 fi
 
+TMPFS=$(df -PT "$TMP" | awk 'NR == 2 { print $2 " (" $1 ")" }')
 T_END=$(date +%s)
 LOAD_END=$(cut -d' ' -f1-3 /proc/loadavg)
 
 # ---------------------------------------------------------------- report
 say "writing $OUT"
 for v in T_START T_END LOAD_START LOAD_END ROUNDS WARMUP SIGNALS IDLE REAP_N REAP_ROUNDS FILES HF_RUNS HF_DONE \
-	HAVE_V HAVE_VS HAVE_MAP TMP ROOT VOLINIT VOLINIT_STATIC PROFILE; do
+	HAVE_V HAVE_VS HAVE_MAP TMP ROOT VOLINIT VOLINIT_STATIC PROFILE RT TMPFS; do
 	printf '%s=%q\n' "$v" "${!v}"
 done >"$R/params.env"
 for i in "${!S_LABELS[@]}"; do printf '%s\t%s %s\n' "${S_LABELS[$i]}" "$U" "${S_CMDS[$i]}"; done >"$R/startup-cmds.tsv"
