@@ -329,6 +329,8 @@ static bool set_value(struct parse_state *ps, const char *section, const struct 
 	}
 	if (k->kind == K_PATH)
 		normalize_path(copy);
+	if (k->offset == V(path) && base != ps->cfg)
+		((struct volume_conf *)base)->path_line = ps->line;
 	free(*(char **)(void *)field);
 	*(char **)(void *)field = copy;
 	return true;
@@ -434,7 +436,7 @@ static int check_volumes(struct parse_state *ps)
 			return fail(ps, v->line, "out of memory"), 78;
 		for (size_t j = 0; j < i; j++) {
 			if (strcmp(cfg->volumes[j].path, v->path) == 0)
-				return fail(ps, v->line, "[%s] path: %s is already the path of [%s]",
+				return fail(ps, v->path_line, "[%s] path: %s is already the path of [%s]",
 					    v->name, v->path, cfg->volumes[j].name), 78;
 		}
 	}

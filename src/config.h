@@ -32,6 +32,7 @@ struct volume_conf {
 	unsigned lock_timeout;
 	bool require_mount;
 	int line;            /* where the section starts, for messages */
+	int path_line;       /* where path is set */
 	uint32_t seen;       /* keys already set, to refuse duplicates */
 };
 

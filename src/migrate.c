@@ -6,6 +6,7 @@
 #include "journal.h"
 #include "log.h"
 #include "sha256.h"
+#include "signals.h"
 #include "snapshot.h"
 #include "spawn.h"
 #include "state.h"
@@ -267,6 +268,14 @@ int migrate_volume(const struct volume_conf *v, int voldirfd, int32_t from,
 	for (size_t i = 0; !rc && i < plan.n; i++) {
 		const struct migrate_step *s = &plan.steps[i];
 		char why[128];
+		int stop = signals_take_stop();
+		if (stop) {
+			log_fatal(128 + stop, v->name, "volume \"%s\": stopped by signal %d before step "
+						       "%d -> %d; no further step runs", v->name, stop,
+				  (int)s->to - 1, (int)s->to);
+			rc = 128 + stop;
+			break;
+		}
 		int err = mark_dirty(v, voldirfd, s);
 		if (err) {
 			log_fatal(73, v->name, "volume \"%s\" (%s): cannot write .volinit/dirty: %s",
@@ -276,7 +285,6 @@ int migrate_volume(const struct volume_conf *v, int voldirfd, int32_t from,
 		}
 		log_notice(v->name, "volume \"%s\": step %d -> %d: %s", v->name, (int)s->to - 1,
 			   (int)s->to, s->hook);
-		int stop = 0;
 		int status = run_hook(v, voldirfd, s, privs, &stop);
 		if (status < 0) {
 			snprintf(why, sizeof(why), "could not start");

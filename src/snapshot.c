@@ -40,6 +40,13 @@ static int open_dir_at(int dirfd, const char *name)
 	return openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 }
 
+/* A new descriptor for the same directory: a dup would share the read
+ * position, and a directory read to its end once would look empty. */
+static int reopen_dir(int dirfd)
+{
+	return openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+}
+
 static int copy_data(int in, int out, off_t size)
 {
 	if (ioctl(out, FICLONE, in) == 0)
@@ -155,7 +162,7 @@ static int copy_special(int src, int dst, const char *name, const struct stat *s
 
 static int copy_dir(struct copy *c, int src, int dst, bool skip_state)
 {
-	int fd = dup(src);
+	int fd = reopen_dir(src);
 	if (fd < 0)
 		return errno;
 	DIR *d = fdopendir(fd);
@@ -214,7 +221,7 @@ int snapshot_copy_tree(int srcfd, int dstfd, bool skip_state)
 /* Removes everything below dirfd (but .volinit when skip_state). */
 static int clear_dir(int dirfd, bool skip_state)
 {
-	int fd = dup(dirfd);
+	int fd = reopen_dir(dirfd);
 	if (fd < 0)
 		return errno;
 	DIR *d = fdopendir(fd);
@@ -266,7 +273,7 @@ struct usage {
 
 static void measure(int dirfd, bool skip_state, struct usage *u)
 {
-	int fd = dup(dirfd);
+	int fd = reopen_dir(dirfd);
 	DIR *d = fd < 0 ? NULL : fdopendir(fd);
 	if (!d) {
 		if (fd >= 0)
@@ -314,8 +321,12 @@ int snapshot_take(const struct volume_conf *v, int voldirfd)
 	}
 	int sfd = state_open(voldirfd, true);
 	int dst = -1, err = sfd < 0 ? errno : 0;
-	if (!err)
+	/* Left by a crash after a finished migration (no dirty marker): the
+	 * volume is consistent, the old copy is of no use. */
+	if (!err) {
 		remove_tree_at(sfd, SNAPSHOT_TMP);
+		remove_tree_at(sfd, SNAPSHOT);
+	}
 	if (!err && (mkdirat(sfd, SNAPSHOT_TMP, 0700) != 0 ||
 		     (dst = open_dir_at(sfd, SNAPSHOT_TMP)) < 0))
 		err = errno;

@@ -110,7 +110,7 @@ static void errors_name_file_line_key(void **state)
 		{ "[data]\nexpected=1\n", "t.ini:1: [data] path: required" },
 		{ "[data]\npath=/d\n", "t.ini:1: [data] expected: required" },
 		{ "[data]\npath=data\nexpected=1\n", "t.ini:2: [data] path: must be an absolute path" },
-		{ "[a]\npath=/d\nexpected=1\n[b]\npath=/d/\nexpected=1\n", "t.ini:4: [b] path: /d is already the path of [a]" },
+		{ "[a]\npath=/d\nexpected=1\n[b]\npath=/d/\nexpected=1\n", "t.ini:5: [b] path: /d is already the path of [a]" },
 		{ "[data]\npath=/d\nexpected=1\nversion_file=../x\n", "t.ini:4: [data] version_file" },
 		{ "[data]\npath=/d\nexpected=1\non_older=maybe\n", "t.ini:4: [data] on_older: must be fail or migrate" },
 		{ "[data]\npath=/d\nexpected=1\nsnapshot=perhaps\n", "t.ini:4: [data] snapshot: must be true or false" },
