@@ -132,6 +132,23 @@ static void status_text(const struct volume_conf *v, const struct observation *o
 		printf("  %-13s %s\n", "journal:", p);
 }
 
+/* Whether the dirty marker can be embedded as it is: one printable line,
+ * an object, quotes balanced outside escapes. Anything else is quoted. */
+static bool looks_like_object(const char *s)
+{
+	size_t n = strlen(s);
+	if (n < 2 || s[0] != '{' || s[n - 1] != '}')
+		return false;
+	bool in_string = false;
+	for (size_t i = 0; i < n; i++) {
+		if (in_string && s[i] == '\\')
+			i++;
+		else if (s[i] == '"')
+			in_string = !in_string;
+	}
+	return !in_string;
+}
+
 static void status_json(const struct volume_conf *v, const struct observation *obs,
 			const struct decision *d, int dirfd, const char *conflict, bool first)
 {
@@ -156,7 +173,9 @@ static void status_json(const struct volume_conf *v, const struct observation *o
 	jbuf_json_key(&b, "code");
 	jbuf_printf(&b, "%d", d->action == ACT_REFUSE ? d->code : 0);
 	jbuf_json_key(&b, "dirty");
-	if (obs->what == OBS_DIRTY)
+	if (obs->what == OBS_DIRTY && looks_like_object(obs->detail))
+		jbuf_puts(&b, obs->detail); /* volinit's own JSON */
+	else if (obs->what == OBS_DIRTY)
 		jbuf_json_str(&b, obs->detail);
 	else
 		jbuf_puts(&b, "null");
@@ -234,9 +253,23 @@ static int open_exclusive(const struct volume_conf *v, int *dirfd, int *lockfd)
 		return 73;
 	}
 	int rc = lock_wait(*lockfd, *dirfd, v, LOCK_EXCLUSIVE);
-	if (rc == 0)
-		holders_clear(*dirfd); /* no one else holds the lock: all stale */
+	if (rc == 0) {
+		/* No one else holds the lock: every file left is stale. Ours
+		 * names us to whoever waits meanwhile. */
+		holders_clear(*dirfd);
+		holders_add(*dirfd);
+	}
 	return rc;
+}
+
+static void close_exclusive(int dirfd, int lockfd)
+{
+	if (dirfd >= 0 && lockfd >= 0)
+		holders_remove(dirfd);
+	if (lockfd >= 0)
+		close(lockfd);
+	if (dirfd >= 0)
+		close(dirfd);
 }
 
 static int migrate_one(const struct volume_conf *v, const struct privs *hooks, bool dry_run)
@@ -288,10 +321,14 @@ static int migrate_one(const struct volume_conf *v, const struct privs *hooks, b
 		}
 		break;
 	}
-	if (lockfd >= 0)
-		close(lockfd);
-	if (dirfd >= 0)
-		close(dirfd);
+	if (dry_run) {
+		if (lockfd >= 0)
+			close(lockfd);
+		if (dirfd >= 0)
+			close(dirfd);
+	} else {
+		close_exclusive(dirfd, lockfd);
+	}
 	return rc;
 }
 
@@ -348,9 +385,6 @@ int command_stamp(const struct config *cfg, const char *volume, const char *vers
 				   obs.what == OBS_DIRTY ? "; dirty cleared" : "");
 		}
 	}
-	if (lockfd >= 0)
-		close(lockfd);
-	if (dirfd >= 0)
-		close(dirfd);
+	close_exclusive(dirfd, lockfd);
 	return rc;
 }

@@ -23,7 +23,7 @@ struct observation {
 	int32_t version;
 	int err;
 	bool snapshot;   /* a complete snapshot exists (matters when dirty) */
-	char detail[200];
+	char detail[512];
 };
 
 enum action {

@@ -192,7 +192,7 @@ static int run_hook(const struct volume_conf *v, int voldirfd, const struct migr
 		return -70;
 	char *argv[] = { path, NULL };
 	struct spawn sp = {
-		.argv = argv, .envp = env, .cwd_fd = voldirfd,
+		.argv = argv, .envp = env, .cwd_fd = voldirfd, .exact_path = true,
 		.prepare = privs ? privs_apply : NULL, .ctx = (void *)privs,
 	};
 	pid_t pid;

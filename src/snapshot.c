@@ -332,6 +332,11 @@ int snapshot_take(const struct volume_conf *v, int voldirfd)
 		err = errno;
 	if (!err)
 		err = snapshot_copy_tree(voldirfd, dst, true);
+	/* The snapshot directory carries the volume root's owner, mode and
+	 * times, so that a restore can put those back too. */
+	struct stat root;
+	if (!err && fstat(voldirfd, &root) == 0)
+		err = copy_meta(dst, &root);
 	/* Complete only once it is on disk: then the rename publishes it. */
 	if (!err && syncfs(dst) != 0)
 		err = errno;
@@ -376,6 +381,9 @@ int snapshot_restore(int voldirfd)
 	int err = clear_dir(voldirfd, true);
 	if (!err)
 		err = snapshot_copy_tree(snap, voldirfd, false);
+	struct stat root;
+	if (!err && fstat(snap, &root) == 0)
+		err = copy_meta(voldirfd, &root);
 	if (!err && syncfs(voldirfd) != 0)
 		err = errno;
 	close(snap);

@@ -50,7 +50,10 @@ static void child(const struct spawn *s, int report_fd)
 			goto out;
 	}
 	signals_restore_for_exec();
-	execvpe(s->argv[0], s->argv, s->envp ? s->envp : environ);
+	if (s->exact_path)
+		execve(s->argv[0], s->argv, s->envp ? s->envp : environ);
+	else
+		execvpe(s->argv[0], s->argv, s->envp ? s->envp : environ);
 	int err = errno;
 	sigset_t all;
 	sigfillset(&all);

@@ -15,6 +15,8 @@ struct spawn {
 	char *const *argv;
 	char *const *envp;     /* NULL: volinit's environment */
 	int cwd_fd;            /* directory to run in, or -1 */
+	bool exact_path;       /* execve argv[0] as it is: no PATH search, and no
+				  falling back to /bin/sh for a file without #! */
 	spawn_prepare_fn prepare;
 	void *ctx;
 };

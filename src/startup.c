@@ -51,7 +51,8 @@ static int act(const struct volume_conf *v, int dirfd, const struct observation 
 		break;
 	}
 	guard_report_refusal(v, obs, d);
-	journal_event(dirfd, v, "refuse", obs->version, v->expected, guard_state_name(v, obs));
+	journal_event(dirfd, v, "refuse", obs->what == OBS_VERSION ? obs->version : -1, v->expected,
+		      guard_state_name(v, obs));
 	return d->code;
 }
 
@@ -68,8 +69,12 @@ static int settle(const struct volume_conf *v, struct held_volume *h, const stru
 		if (h->lockfd < 0 || lock_try(h->lockfd, LOCK_EXCLUSIVE) == 0) {
 			guard_observe(v, &obs, &h->dirfd);
 			d = guard_decide(v, &obs, GUARD_START);
-			if (h->lockfd >= 0 && d.action != ACT_RUN)
+			if (h->lockfd >= 0 && d.action != ACT_RUN) {
+				/* No one else holds the lock: every file left is stale.
+				 * Ours names the migrator to those who wait. */
 				holders_clear(h->dirfd);
+				h->holder = holders_add(h->dirfd) == 0;
+			}
 			int rc = act(v, h->dirfd, &obs, &d, hp);
 			if (rc == 0 && d.action == ACT_RESTORE) {
 				/* As if that migration never began: decide again. */
@@ -142,9 +147,14 @@ int startup_admit(const struct config *cfg, const struct privs *hp, struct start
 			struct observation obs;
 			guard_observe(v, &obs, &h->dirfd);
 			struct decision d = guard_decide(v, &obs, GUARD_START);
-			if (d.action == ACT_REFUSE)
+			if (d.action == ACT_REFUSE) {
 				rc = act(v, h->dirfd, &obs, &d, hp);
-			else if (d.action == ACT_RUN)
+			} else if (d.action == ACT_MIGRATE) {
+				/* Every volume's plan before any volume changes. */
+				struct migrate_plan plan;
+				rc = migrate_plan(v, d.from, &plan);
+				migrate_plan_free(&plan);
+			} else if (d.action == ACT_RUN)
 				log_info(v->name, "volume \"%s\" (%s): %s = %d, as expected", v->name,
 					 v->path, v->version_file, (int)d.from);
 			h->must_act = d.action != ACT_RUN && d.action != ACT_REFUSE;

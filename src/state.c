@@ -1,6 +1,5 @@
 /* state: PATH/.volinit/ (see state.h). */
 #include "state.h"
-#include "jbuf.h"
 #include "volume.h"
 
 #include <errno.h>
@@ -27,13 +26,15 @@ int state_dirty_read(int voldirfd, char *detail, size_t len)
 	close(sfd);
 	if (fd < 0)
 		return errno == ENOENT ? 0 : -1;
-	unsigned char buf[160];
-	ssize_t n = read(fd, buf, sizeof(buf));
+	ssize_t n = read(fd, detail, len - 1);
 	close(fd);
-	struct jbuf b;
-	jbuf_init(&b, detail, len);
-	if (n > 0)
-		jbuf_escape_bytes(&b, buf, (size_t)n);
+	n = n < 0 ? 0 : n;
+	detail[n] = '\0';
+	/* First line only, and nothing that could break a log line. */
+	detail[strcspn(detail, "\n")] = '\0';
+	for (char *p = detail; *p; p++)
+		if ((unsigned char)*p < 0x20 || (unsigned char)*p >= 0x7f)
+			*p = '?';
 	return 1;
 }
 

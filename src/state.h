@@ -6,7 +6,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-/* 1 when .volinit/dirty exists (its first line, escaped, goes to detail),
+/* 1 when .volinit/dirty exists (its first line goes to detail, anything
+ * but printable ASCII replaced by '?'),
  * 0 when not, -1 on error. Creates nothing. */
 int state_dirty_read(int voldirfd, char *detail, size_t len);
 
