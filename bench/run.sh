@@ -17,7 +17,8 @@
 #   BENCH_RT=1              run the start-up, hyperfine and supervising phases under SCHED_FIFO
 #                           (chrt -f 10) so that other load on the machine barely disturbs them;
 #                           they run one process at a time, and the kernel keeps 5% of every
-#                           second for others.  Reaping (10,000 processes) never runs as RT.  0: off
+#                           second for others.  Reaping: only the timed part (PID 1 reaping, some
+#                           ms) is SCHED_FIFO; the 10,000 processes are made at normal priority.  0: off
 #   BENCH_TMP=/tmp/volinit-bench  volumes, FIFOs (the 100,000-file volume is kept for the next run)
 #   BENCH_OUT=BENCHMARKS.md
 #   VOLINIT, VOLINIT_STATIC  binaries (default build/volinit, build/volinit-static;
@@ -185,7 +186,7 @@ args=()
 for i in "${!P_LABELS[@]}"; do
 	[ $i = 0 ] || args+=(";;")
 	# shellcheck disable=SC2206
-	args+=("${P_LABELS[$i]}" "${UNSHARE[@]}" ${P_INITS[$i]} "$B/orphans" "$REAP_N" "$R/reap.tsv" "${P_LABELS[$i]}")
+	args+=("${P_LABELS[$i]}" "${UNSHARE[@]}" ${P_INITS[$i]} "$B/orphans" "$REAP_N" "$R/reap.tsv" "${P_LABELS[$i]}" "$([ "$RT" = 1 ] && echo rt || echo nort)")
 done
 : >"$R/reap.stderr"
 "$B/startbench" -r "$REAP_ROUNDS" -w 0 -e "$R/reap.stderr" "${args[@]}" >"$R/reap-wall.tsv"
