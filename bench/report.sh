@@ -19,12 +19,13 @@ ratio() { # a b -> a/b with 2 decimals, or n/a
 }
 verdict() { [ "$1" = 1 ] && echo "**pass**" || echo "**FAIL**"; }
 le() { awk -v a="${1:-}" -v b="${2:-}" 'BEGIN { print (a != "" && b != "" && a + 0 <= b + 0) ? 1 : 0 }'; }
-thousands() { printf "%'d" "$1" 2>/dev/null || printf '%s' "$1"; }
-commas() { echo "$1" | awk '{ n = $1; s = ""; while (n >= 1000) { s = sprintf(",%03d", n % 1000) s; n = int(n / 1000) } print n s }'; }
+commas() { echo "$1" | awk '{ n = $1; sg = ""; if (n < 0) { sg = "-"; n = -n } s = ""; while (n >= 1000) { s = sprintf(",%03d", n % 1000) s; n = int(n / 1000) } print sg n s }'; }
 
 S=$R/startup.tsv
+B_DIR=$(dirname "$R")
 P=$R/supervise.tsv
 bare=$(field "$S" bare 4)
+bare10=$(field "$S" bare 5)
 ov() { local m; m=$(field "$S" "$1" 4); [ -n "$m" ] && calc "$m - $bare" || true; }
 ov_tini=$(ov tini); ov_tinis=$(ov tini-static); ov_floor=$(ov floor)
 
@@ -56,6 +57,7 @@ Benchmarks are not tests: \`make check\` never runs them and no figure fails a b
 | kernel | $(uname -r) |
 | OS | Debian $deb |
 | load average | $LOAD_START at the start, $LOAD_END at the end (the machine was shared) |
+| pressure (PSI "some" avg10, cpu io) | $( [ -n "${PSI_START:-}" ] && echo "${PSI_START% }% at the start, ${PSI_END% }% at the end: the share of time something waited for a CPU / for I/O" || echo "n/a" ) |
 | run time | $((T_END - T_START)) s |
 | volinit | $vver, commit $commit |
 | packages | tini $(pkgv tini), dumb-init $(pkgv dumb-init), catatonit $(pkgv catatonit), libc6 $(pkgv libc6), gcc $(pkgv gcc-12), util-linux $(pkgv util-linux), hyperfine $(pkgv hyperfine) |
@@ -145,18 +147,20 @@ cat <<EOF
 Wall time from posix_spawn of \`unshare ... INIT -- /bin/true\` to its exit, $ROUNDS interleaved rounds
 (round 1: A B C ..., round 2: B C ... A, and so on; $WARMUP warm-up rounds thrown away), so that a noisy
 moment hurts every command alike. **Overhead = median - median of bare \`/bin/true\`** under the same unshare.
-The ratios are of overheads. "floor" is bench/src/miniinit.c: fork, exec, wait, static glibc, nothing
+The ratios are of overheads; "overhead at p10" (p10 - bare's p10) is less touched by other load on the machine.
+"floor" is bench/src/miniinit.c: fork, exec, wait, static glibc, nothing
 else: what glibc's start-up costs any init linked with it. volinit with no volume runs with
 \`-c\` a config holding only \`[volinit]\`; with one volume \`--expect DIR=1\`, DIR holding \`schema_version.txt\`
-= \`1\`; "100k" is the same with $(commas "$FILES") more files in DIR.
+= \`1\`; "100k" is the same with $(commas "$FILES") more files in DIR; "vol-tmpfs" the one-volume start with DIR on tmpfs
+(/dev/shm) instead of $(echo "${TMPFS:-?}" | cut -d' ' -f1): the difference is what the volume's file system costs.
 
-| init | median ms | p10 | p90 | p99 | overhead ms | x tini | x tini-static | overhead - floor ms | failed runs |
-| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |
+| init | median ms | p10 | p90 | p99 | overhead ms | x tini | x tini-static | overhead - floor ms | overhead at p10 ms | failed runs |
+| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |
 EOF
 while IFS=$'\t' read -r l n f med p10 p90 p99 _mean _min _max; do
 	o=$(calc "$med - $bare")
-	if [ "$l" = bare ]; then oc="-"; rt="-"; rts="-"; of="-"; else oc=$(ms "$o"); rt=$(ratio "$o" "$ov_tini"); rts=$(ratio "$o" "$ov_tinis"); of=$(ms "$(calc "$o - $ov_floor")"); fi
-	echo "| $l | $(ms "$med") | $(ms "$p10") | $(ms "$p90") | $(ms "$p99") | $oc | $rt | $rts | $of | $f |"
+	if [ "$l" = bare ]; then oc="-"; rt="-"; rts="-"; of="-"; o10="-"; else oc=$(ms "$o"); rt=$(ratio "$o" "$ov_tini"); rts=$(ratio "$o" "$ov_tinis"); of=$(ms "$(calc "$o - $ov_floor")"); o10=$(ms "$(calc "$p10 - $bare10")"); fi
+	echo "| $l | $(ms "$med") | $(ms "$p10") | $(ms "$p90") | $(ms "$p99") | $oc | $rt | $rts | $of | $o10 | $f |"
 done <"$S"
 echo
 echo "<details><summary>the commands</summary>"
@@ -231,15 +235,22 @@ From the linker map (build/volinit-static.map), input sections summed per librar
 (.text, .rodata, .eh_frame, .data ...; .bss takes no room in the file). The rest of the file
 ($(commas "$(( $(stat -c %s "$VOLINIT_STATIC") - tot ))") B) is ELF headers, notes and alignment between segments.
 
-| from | bytes in the file | .bss bytes | share |
-| --- | ---: | ---: | ---: |
+| from | bytes in the file | .bss bytes | share | in the dependency floor (probe) | beyond the floor |
+| --- | ---: | ---: | ---: | ---: | ---: |
 EOF
 	awk -F'\t' -v tot="$tot" '$1 == "group" { printf "%s\t%d\t%d\n", $2, $3, $4 }' "$M" | sort -t$'\t' -k2,2nr |
 		while IFS=$'\t' read -r g b s; do
-			case $g in volinit) gl="volinit's own (src/*.c)";; glibc) gl="glibc (libc.a)";; libcap) gl="libcap (libcap.a)";;
+			pg=$g; [ "$g" = volinit ] && pg=other
+			fb=$(awk -F'\t' -v g="$pg" '$1 == "group" && $2 == g { print $3 }' "$R/map-probe.tsv"); fb=${fb:-0}
+			case $g in volinit) gl="volinit's own (src/*.c; in the floor: probe.c's main)";; glibc) gl="glibc (libc.a)";; libcap) gl="libcap (libcap.a)";;
 			inih) gl="inih (libinih.a)";; libgcc) gl="libgcc, libgcc_eh (unwinder)";; crt) gl="crt*.o";; padding) gl="padding between sections";; *) gl=$g;; esac
-			echo "| $gl | $(commas "$b") | $(commas "$s") | $(awk -v b="$b" -v t="$tot" 'BEGIN { printf "%.1f%%", 100 * b / t }') |"
+			echo "| $gl | $(commas "$b") | $(commas "$s") | $(awk -v b="$b" -v t="$tot" 'BEGIN { printf "%.1f%%", 100 * b / t }') | $(commas "$fb") | $(commas "$(( b - fb ))") |"
 		done
+	sz_v=$(stat -c %s "$VOLINIT_STATIC"); sz_p=$(stat -c %s "$B_DIR/probe" 2>/dev/null || echo 0)
+	lim=$(awk -v t="$(stat -c %s /usr/bin/tini-static)" 'BEGIN { printf "%d", t * 1.1 }')
+	echo
+	echo "volinit-static is $(commas "$sz_v") B, the dependency floor $(commas "$sz_p") B: volinit adds $(commas "$(( sz_v - sz_p ))") B to what its libraries cost."
+	echo "The goal (1.1x tini-static) is $(commas "$lim") B: $( [ "$sz_v" -le "$lim" ] && echo "$(commas "$(( lim - sz_v ))") B to spare." || echo "$(commas "$(( sz_v - lim ))") B too many.")"
 	echo
 	echo "volinit's own objects:"
 	echo

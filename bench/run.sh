@@ -67,7 +67,9 @@ if [ "$RT" = 1 ]; then
 fi
 
 T_START=$(date +%s)
+psi() { awk '/^some/ { sub("avg10=", "", $2); printf "%s ", $2 }' /proc/pressure/cpu /proc/pressure/io 2>/dev/null; }
 LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
+PSI_START=$(psi)
 
 # ---------------------------------------------------------------- helpers
 say "compiling helpers into build/bench/"
@@ -91,6 +93,12 @@ for d in vol1 vol-sup-static vol-sup-dyn; do
 	mkdir -p "$TMP/$d"
 	printf '1\n' >"$TMP/$d/schema_version.txt"
 done
+# The same one-volume start with the volume on tmpfs: what the volume's file system costs.
+SHM=""
+if [ "$(stat -f -c %T /dev/shm 2>/dev/null)" = tmpfs ]; then
+	SHM=/dev/shm/volinit-bench-vol
+	rm -rf "$SHM"; mkdir -p "$SHM"; printf '1\n' >"$SHM/schema_version.txt"
+fi
 if [ "$(cat "$TMP/vol100k.ok" 2>/dev/null)" != "$FILES" ]; then
 	say "creating $FILES files in $TMP/vol100k (kept for the next run)"
 	rm -rf "$TMP/vol100k" "$TMP/vol100k.ok"
@@ -124,6 +132,10 @@ if [ $HAVE_VS = 1 ]; then
 		"$VOLINIT_STATIC --expect $TMP/vol1=1 -- /bin/true"
 		"$VOLINIT_STATIC --expect $TMP/vol100k=1 -- /bin/true"
 	)
+	if [ -n "$SHM" ]; then
+		S_LABELS+=(volinit-static:vol-tmpfs)
+		S_CMDS+=("$VOLINIT_STATIC --expect $SHM=1 -- /bin/true")
+	fi
 fi
 if [ $HAVE_V = 1 ]; then
 	S_LABELS+=(volinit:none volinit:vol volinit:100k)
@@ -275,12 +287,14 @@ if [ "$PROFILE" = 1 ] && [ $HAVE_VS = 1 ]; then
 fi
 
 TMPFS=$(df -PT "$TMP" | awk 'NR == 2 { print $2 " (" $1 ")" }')
+if [ -n "$SHM" ]; then rm -rf "$SHM"; fi
 T_END=$(date +%s)
 LOAD_END=$(cut -d' ' -f1-3 /proc/loadavg)
+PSI_END=$(psi)
 
 # ---------------------------------------------------------------- report
 say "writing $OUT"
-for v in T_START T_END LOAD_START LOAD_END ROUNDS WARMUP SIGNALS IDLE REAP_N REAP_ROUNDS FILES HF_RUNS HF_DONE \
+for v in T_START T_END LOAD_START LOAD_END PSI_START PSI_END ROUNDS WARMUP SIGNALS IDLE REAP_N REAP_ROUNDS FILES HF_RUNS HF_DONE \
 	HAVE_V HAVE_VS HAVE_MAP TMP ROOT VOLINIT VOLINIT_STATIC PROFILE RT TMPFS; do
 	printf '%s=%q\n' "$v" "${!v}"
 done >"$R/params.env"
