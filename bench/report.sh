@@ -81,7 +81,7 @@ EOF
 # ------------------------------------------------------------------ goals
 if [ "$HAVE_VS" = 1 ]; then
 	g=()
-	ov_vv=$(ov volinit-static:vol); ov_vn=$(ov volinit-static:none); ov_vb=$(ov volinit-static:100k)
+	ov_vv=$(ov volinit-static:vol); ov_vb=$(ov volinit-static:100k)
 	p=$(le "$ov_vv" "$ov_tinis")
 	g+=("| start-up overhead, one guarded volume, volinit-static / tini-static | $(ms "$ov_vv") / $(ms "$ov_tinis") ms = $(ratio "$ov_vv" "$ov_tinis")x | <= 1.00x | $(verdict "$p") |")
 	own=$(calc "$ov_vv - $ov_floor")
@@ -293,7 +293,7 @@ fi
 
 # ------------------------------------------------------------------ 4. signals
 s_tini=$(field "$P" tini 11); s_tinis=$(field "$P" tini-static 11)
-s99_tini=$(field "$P" tini 13); s99_tinis=$(field "$P" tini-static 13)
+s99_tinis=$(field "$P" tini-static 13)
 cat <<EOF
 ## 4. Signal forwarding latency
 

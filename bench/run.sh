@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# shellcheck disable=SC2034  # many variables reach report.sh only through params.env (${!v})
 # bench/run.sh (make bench): volinit against tini, tini-static, dumb-init and
 # catatonit, each as PID 1 of a fresh PID namespace
 # (`unshare --pid --fork --mount-proc INIT -- CMD`), on this machine, in one
