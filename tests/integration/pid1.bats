@@ -110,7 +110,10 @@ OTHER_SIGNALS="QUIT ALRM WINCH URG TSTP TTIN TTOU CONT VTALRM PROF XCPU XFSZ IO 
 	# Had SIGCHLD (17) been forwarded, it would be pending before 40 and
 	# come out first.
 	send_and_see "$VPID" "$T/sig" 40
-	! grep -qx 17 "$T/sig"
+	if grep -qx 17 "$T/sig"; then
+		echo "SIGCHLD was forwarded" >&2
+		return 1
+	fi
 	send_and_see "$VPID" "$T/sig" TERM
 	wait_exit "$UPID"
 	assert_status 0
@@ -152,7 +155,10 @@ program_child() {
 	kid=$(program_child)
 	[ -n "$kid" ]
 	send_and_see "$kid" "$T/kid" USR2
-	! grep -qx 10 "$T/kid"
+	if grep -qx 10 "$T/kid"; then
+		echo "USR1 went to PROGRAM's whole group without -g" >&2
+		return 1
+	fi
 	kill -TERM "$VPID"
 	wait_exit "$UPID"
 	assert_status 0
