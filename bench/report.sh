@@ -133,6 +133,18 @@ if [ "$HAVE_VS" = 1 ]; then
 	echo "| --- | --- | --- | --- |"
 	printf '%s\n' "${g[@]}"
 	echo
+	# Facts for reading the start-up and size rows, from this run.
+	ov_vt=$(ov volinit-static:vol-tmpfs); ov_vn=$(ov volinit-static:none)
+	sc_v=$(awk -F'\t' '$1 == "syscalls" && $2 == "volinit-static:vol" { print $3 }' "$R/profile.tsv" 2>/dev/null)
+	sc_t=$(awk -F'\t' '$1 == "syscalls" && $2 == "tini-static" { print $3 }' "$R/profile.tsv" 2>/dev/null)
+	cr=$(awk -F'\t' 'NR == 1 { print $2 }' "$R/fsops.tsv" 2>/dev/null)
+	echo "Reading the start-up rows: with no volume volinit-static adds $(ms "$(calc "$ov_vn - $ov_floor")") ms to the floor (tini-static: $(ms "$(calc "$ov_tinis - $ov_floor")") ms);"
+	echo -n "one guarded volume adds $(ms "$(calc "$ov_vv - $ov_vn")") ms more"
+	if [ -n "$ov_vt" ]; then echo -n ", $(ms "$(calc "$ov_vv - $ov_vt")") ms of it gone when the volume is on tmpfs (the file system's share)"; fi
+	echo "."
+	[ -n "$sc_v" ] && echo "That start makes $sc_v syscalls to tini-static's $sc_t (section 7 lists them)."
+	[ -n "$cr" ] && echo "Creating a file (the holders file) on the volumes' file system cost $cr us (median) during this run, on the start path, and it is removed again on the exit path."
+	echo
 else
 	echo "## volinit against the goals of issue 7"
 	echo
@@ -377,6 +389,15 @@ EOF
 		echo "| $l | ${sc:--} | ${fa:--} | $( [ -n "$ir" ] && [ "$ir" != "?" ] && commas "$ir" || echo -) |"
 	done
 	echo
+	if [ -s "$R/callgrind-top.txt" ]; then
+		echo "Where volinit-static's user-space instructions go on a one-volume start (callgrind, inclusive, on the unstripped"
+		echo "relink; \`callgrind_annotate --inclusive=yes build/bench/results/callgrind-syms.out\`):"
+		echo
+		echo "| Ir (inclusive) | share | function |"
+		echo "| ---: | ---: | --- |"
+		sed -E 's/^ *([0-9,]+) +\( *([0-9.]+%)\) +([^ ]+).*/| \1 | \2 | \3 |/; s/\?\?\?://' "$R/callgrind-top.txt"
+		echo
+	fi
 	if [ -s "$R/fsops.tsv" ]; then
 		echo "What the file-system operations of a start cost on the volumes' file system during this run (bench/src/fsops.c,"
 		echo "200 of each, 2 ms apart, in $TMP). A start on a current volume does the last four once or twice, and"

@@ -284,6 +284,13 @@ if [ "$PROFILE" = 1 ] && [ $HAVE_VS = 1 ]; then
 			ir=$(valgrind --tool=callgrind --callgrind-out-file="$R/callgrind-$l.out" $c 2>&1 >/dev/null | awk '/refs:/{gsub(",","",$NF); print $NF}')
 			printf 'ir\t%s\t%s\n' "$l" "${ir:-?}" >>"$R/profile.tsv"
 		done
+		# Where those instructions go: the unstripped relink has the symbols.
+		if [ -x "$B/volinit-static.syms" ] && command -v callgrind_annotate >/dev/null; then
+			valgrind --tool=callgrind --callgrind-out-file="$R/callgrind-syms.out" "$B/volinit-static.syms" \
+				--expect "$TMP/vol1=1" -- /bin/true >/dev/null 2>&1 || true
+			callgrind_annotate --inclusive=yes "$R/callgrind-syms.out" 2>/dev/null |
+				awk '/^-+$/ { d++ } d >= 5 && $1 ~ /^[0-9,]+$/ && $0 ~ /:/ { print }' | grep -v 'below main' | head -16 >"$R/callgrind-top.txt" || true
+		fi
 	fi
 fi
 
