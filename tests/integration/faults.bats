@@ -131,9 +131,10 @@ assert_version_whole() {
 }
 
 @test "fsync of the directory after the rename failing with EIO: exit 73, the version file old or new, whole" {
-	# The volume directory is fsynced after the snapshot and after each
-	# version rename: the 3rd is the one after step 2's rename.
-	inject_version_fault fsync "^fsync\\([0-9]+<$VOL>\\)" 3 EIO
+	# The volume directory is fsynced after each version rename (the
+	# snapshot's rename is fsynced in .volinit/): the 2nd is the one after
+	# step 2's rename.
+	inject_version_fault fsync "^fsync\\([0-9]+<$VOL>\\)" 2 EIO
 	[ "$status" -eq 73 ]
 	grep -B1 INJECTED "$TD/fault.trace" | grep -q 'renameat(.*"schema_version.txt") = 0'
 	assert_version_whole
@@ -252,7 +253,9 @@ four" ]
 	# marker, the snapshot (of version 1) still there.
 	strace_run "$TD/clean.trace" -- migrate -c "$CONF" 2>/dev/null
 	local n
-	n=$(mg_nth "$TD/clean.trace" fsync '\.volinit>\)' 2)
+	# fsyncs of .volinit/: the snapshot's rename, step 2's marker written,
+	# step 2's marker removed (the 3rd).
+	n=$(mg_nth "$TD/clean.trace" fsync '\.volinit>\)' 3)
 	fault_fixture
 	rm -rf "$VOL/.volinit"
 	run strace_run "$TD/kill.trace" -e inject="fsync:signal=KILL:when=$n" -- migrate -c "$CONF"
