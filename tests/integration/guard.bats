@@ -579,6 +579,7 @@ hold_conf() {
 	start_bg unshare --pid --fork --mount-proc "$PROBE" reset exec "$VOLINIT" -c "$CFG" -- "$PROBE" touch "$T/ran"
 	local upid=$BG_PID vpid
 	vpid=$(ns_init "$upid")
+	BG_PIDS+=("$vpid")
 	wait_for_line "$T/stderr" '^volinit: FATAL: incompatible persistent state'
 	assert_idle "$vpid"
 	kill -TERM "$vpid"

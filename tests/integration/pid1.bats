@@ -23,6 +23,9 @@ start_pid1() {
 	start_bg unshare --pid --fork --mount-proc "$PROBE" reset exec "$VOLINIT" "$@"
 	UPID=$BG_PID
 	VPID=$(ns_init "$UPID")
+	# Killing unshare leaves its child running: teardown kills PID 1 too,
+	# which ends the namespace.
+	BG_PIDS+=("$VPID")
 }
 
 # start_plain ARG...: volinit ARG... in the background, not PID 1.
