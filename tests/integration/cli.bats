@@ -2,6 +2,7 @@
 # The command line: --help, --version, bad options (64), subcommands versus
 # programs of the same name, and option parsing that stops at PROGRAM.
 
+# shellcheck disable=SC2153,SC2154,SC2030,SC2031 # helpers.bash sets status, stdout, fatal, BG_PID; bats runs each test in a subshell
 load helpers
 
 # A volume at version 2 and a config guarding it: a start is allowed.

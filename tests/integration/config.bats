@@ -3,6 +3,7 @@
 # each gives its documented code and exactly one "volinit: FATAL:" line that
 # says where the problem is, PROGRAM never runs, and volinit never crashes.
 
+# shellcheck disable=SC2153,SC2154,SC2030,SC2031 # helpers.bash sets status, stdout, fatal, BG_PID; bats runs each test in a subshell
 load helpers
 
 setup() {
@@ -678,6 +679,7 @@ EOF
 	rm "$V/schema_version.txt"
 	mkfifo "$V/schema_version.txt"
 	# A writer that would hand "2" to anyone who opens the FIFO for reading.
+	# shellcheck disable=SC2016 # $1 is the inner shell's
 	start_bg sh -c 'echo 2 >"$1"' sh "$V/schema_version.txt"
 	printf '[data]\npath = %s\nexpected = 2\n' "$V" >"$CFG"
 	VI_TIMEOUT=15 version_error
@@ -701,7 +703,7 @@ EOF
 	local v
 	printf '[data]\npath = %s\nexpected = 2\n' "$V" >"$CFG"
 	for v in '2' '2\n' ' 2 \n' '\t2\r\n' '\n\n2\n\n'; do
-		printf "$v" >"$V/schema_version.txt"
+		printf '%b' "$v" >"$V/schema_version.txt"
 		rm -f "$T/ran"
 		start
 		assert_status 0

@@ -3,6 +3,7 @@
 # unmounted volumes, several volumes, check, status, on_refuse = hold and
 # JSON logs.
 
+# shellcheck disable=SC2153,SC2154,SC2030,SC2031 # helpers.bash sets status, stdout, fatal, BG_PID; bats runs each test in a subshell
 load helpers
 
 setup() {
@@ -110,7 +111,7 @@ fill() { mkdir -p "$1/db" && printf 'row 1\nrow 2\n' >"$1/db/table"; }
 	[ ! -L "$V/schema_version.txt" ]
 	[ "$(od -An -c "$V/schema_version.txt" | tr -d ' ')" = '2\n' ]
 	# No temporary file left behind: only the version file (and .volinit).
-	[ "$(ls -A "$V" | grep -vx .volinit)" = schema_version.txt ]
+	[ "$(find "$V" -mindepth 1 -maxdepth 1 ! -name .volinit -printf '%f\n')" = schema_version.txt ]
 }
 
 @test "guard: a volume holding only lost+found and .volinit/ counts as empty" {

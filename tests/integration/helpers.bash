@@ -1,4 +1,5 @@
 # shellcheck shell=bash
+# shellcheck disable=SC2034 # status, output, stdout, lines, fatal: for the tests
 # Shared helpers for cli.bats, config.bats, guard.bats and pid1.bats: a
 # scratch directory per test, a volinit wrapper that shows command, status
 # and output when a test fails, bounded waits on events (a file, a line, an

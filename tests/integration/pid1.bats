@@ -4,6 +4,7 @@
 # Signal forwarding, reaping, exit status, the child's signal mask and
 # dispositions, grace, 126/127, stdout left alone, no polling, the terminal.
 
+# shellcheck disable=SC2153,SC2154,SC2030,SC2031 # helpers.bash sets status, stdout, fatal, BG_PID; bats runs each test in a subshell
 load helpers
 
 setup() {
@@ -173,7 +174,7 @@ wait_no_zombies() {
 	end=$((SECONDS + VI_TIMEOUT))
 	while z=$(zombies_of "$1") && [ -n "$z" ]; do
 		if [ "$SECONDS" -ge "$end" ]; then
-			echo "zombies of $1 left after ${VI_TIMEOUT}s: $(echo $z)" >&2
+			echo "zombies of $1 left after ${VI_TIMEOUT}s: ${z//$'\n'/ }" >&2
 			return 1
 		fi
 		sleep 0.05
