@@ -70,6 +70,48 @@ EOF
 	[ -e "$T/ran" ]
 }
 
+@test "config: SPEC.md's example config, inline comments and all, is valid" {
+	cfg <<EOF
+[volinit]
+on_refuse    = exit      ; exit | hold  (hold: stay up, idle, until stopped, so an operator can exec in)
+log_format   = text      ; text | json  (one JSON object per line on stderr)
+user         =           ; NAME[:GROUP] or UID[:GID]: PROGRAM and hooks run as this user
+capabilities =           ; capabilities PROGRAM keeps, e.g. cap_net_bind_service; all others are dropped, bounding set included
+no_new_privs = false     ; set PR_SET_NO_NEW_PRIVS before exec
+grace        = 0         ; seconds to let other descendants finish after PROGRAM exits (TERM, wait, then KILL)
+
+; every other section is a volume; its name is the section's name
+[data]
+path          = $V ; required
+version_file  = schema_version.txt   ; relative to path
+expected      = 2                    ; required
+on_missing    = init                 ; init | fail  - version file absent on an EMPTY volume: init writes \`expected\`
+baseline      =                      ; version assumed for a NON-empty volume without a version file; unset: refuse
+on_older      = fail                 ; fail | migrate
+on_newer      = fail                 ; fail | allow
+migrations    =                      ; directory of executable hooks (below)
+snapshot      = true                 ; copy the volume before migrating, restore it if a step fails
+lock_timeout  = 60                   ; seconds to wait while another instance migrates this volume
+require_mount = false                ; refuse when path is not a mount point (volume not mounted)
+EOF
+	start
+	assert_status 0
+	[ -e "$T/ran" ]
+}
+
+@test "config: boundary versions are valid: expected = 0 and 2147483647" {
+	printf '[data]\npath = %s\nexpected = 0\n' "$V" >"$CFG"
+	echo 0 >"$V/schema_version.txt"
+	start
+	assert_status 0
+	rm "$T/ran"
+	printf '[data]\npath = %s\nexpected = 2147483647\n' "$V" >"$CFG"
+	echo 2147483647 >"$V/schema_version.txt"
+	start
+	assert_status 0
+	[ -e "$T/ran" ]
+}
+
 @test "config: booleans accept true/false/yes/no/on/off/1/0" {
 	local b
 	for b in true false yes no on off 1 0; do
