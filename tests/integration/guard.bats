@@ -567,6 +567,9 @@ hold_conf() {
 	wait_for_line "$T/stderr" "^$(refusal 1 2 | sed 's/[][().*^$]/\\&/g')\$"
 	assert_idle "$pid"
 	never_ran
+	# The operator who execs in can read the volume meanwhile.
+	timeout -k 5 "$VI_TIMEOUT" "$VOLINIT" status -c "$CFG" --json >"$T/status.json" 3>&-
+	jq -e '.volumes[0].state == "older"' "$T/status.json"
 	kill -TERM "$pid"
 	wait_exit "$pid" 10
 	[ "$status" -ne 0 ]

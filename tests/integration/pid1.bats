@@ -476,3 +476,22 @@ grace_conf() {
 	[ "$(status_field "$T/st" Tpgid)" = "$pgid" ]
 	[ "$(status_field "$T/st" Fg)" = "$pgid" ]
 }
+
+@test "with a terminal, as PID 1: PROGRAM gets its own process group, in the foreground" {
+	requires_root
+	command -v script >/dev/null || skip "script (util-linux) not installed"
+	status=0
+	timeout -k 5 "$VI_TIMEOUT" script -qec \
+		"unshare --pid --fork --mount-proc '$PROBE' reset exec '$VOLINIT' -c '$CFG' -- '$PROBE' status '$T/st'" \
+		/dev/null </dev/null >"$T/typescript" 3>&- || status=$?
+	cat "$T/typescript"
+	cat "$T/st"
+	assert_status 0
+	local pid pgid
+	pid=$(status_field "$T/st" Pid)
+	pgid=$(status_field "$T/st" Pgid)
+	[ "$pid" != 1 ]
+	[ "$pgid" = "$pid" ]
+	[ "$(status_field "$T/st" Tpgid)" = "$pgid" ]
+	[ "$(status_field "$T/st" Fg)" = "$pgid" ]
+}
