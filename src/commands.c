@@ -280,7 +280,31 @@ static int migrate_one(const struct volume_conf *v, const struct privs *hooks, b
 		guard_observe(v, &obs, &dirfd);
 		lockfd = shared_lock_if_any(v, dirfd, &rc);
 	} else {
-		rc = open_exclusive(v, &dirfd, &lockfd);
+		/* A look under the shared lock first: a volume already current
+		 * needs no exclusive lock, which a running app's shared lock
+		 * would deny (a second replica's init container must not wait
+		 * for the first replica to stop). */
+		guard_observe(v, &obs, &dirfd);
+		lockfd = shared_lock_if_any(v, dirfd, &rc);
+		bool current = false;
+		if (rc == 0) {
+			guard_observe(v, &obs, &dirfd);
+			current = guard_decide(v, &obs, GUARD_MIGRATE).action == ACT_RUN;
+		}
+		if (current) {
+			log_info(v->name, "volume \"%s\" (%s): at %d, nothing to do", v->name,
+				 v->path, (int)obs.version);
+			if (lockfd >= 0)
+				close(lockfd);
+			if (dirfd >= 0)
+				close(dirfd);
+			return 0;
+		}
+		if (lockfd >= 0)
+			close(lockfd);
+		if (dirfd >= 0)
+			close(dirfd);
+		rc = rc ? rc : open_exclusive(v, &dirfd, &lockfd);
 	}
 	for (int round = 0; rc == 0 && round < 2; round++) {
 		guard_observe(v, &obs, &dirfd);

@@ -25,7 +25,9 @@ static int open_holders_fd(int voldirfd, bool create)
 	int sfd = state_open(voldirfd, false);
 	if (sfd < 0)
 		return -1;
-	if (create && mkdirat(sfd, "holders", 0700) != 0 && errno != EEXIST) {
+	if (create && mkdirat(sfd, "holders", 0700) == 0)
+		state_own(sfd, "holders");
+	else if (create && errno != EEXIST) {
 		close(sfd);
 		return -1;
 	}
@@ -49,6 +51,8 @@ int holders_add(int voldirfd)
 	int n = snprintf(text, sizeof(text), "host=%s pid=%ld since=%s image=%s\n", host,
 			 (long)getpid(), since, image ? image : "");
 	int fd = openat(hfd, path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd >= 0)
+		state_own(hfd, path);
 	close(hfd);
 	if (fd < 0)
 		return errno;

@@ -56,12 +56,15 @@ void journal_event(int voldirfd, const struct volume_conf *v, const char *event,
 		return;
 	}
 	struct stat st;
+	if (fstat(fd, &st) == 0 && st.st_size == 0)
+		state_own(sfd, JOURNAL); /* new */
 	if (fstat(fd, &st) == 0 && st.st_size + (off_t)b.len > JOURNAL_ROTATE_BYTES) {
 		/* Two writers may both rotate; the second renames a short new
 		 * file over .1, losing at most a few lines of history. */
 		close(fd);
 		renameat(sfd, JOURNAL, sfd, JOURNAL ".1");
 		fd = openat(sfd, JOURNAL, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+		state_own(sfd, JOURNAL);
 	}
 	close(sfd);
 	if (fd < 0)

@@ -18,6 +18,7 @@
  * the wait short at the timeout or on SIGTERM. */
 #define RETRY_MS 50
 #define REPORT_EVERY_S 5
+#define FIRST_REPORT_MS 1000
 
 int lock_open(int voldirfd, bool create)
 {
@@ -26,6 +27,8 @@ int lock_open(int voldirfd, bool create)
 		return -1;
 	int flags = O_RDWR | O_NOFOLLOW | O_CLOEXEC | (create ? O_CREAT : 0);
 	int fd = openat(sfd, "lock", flags, 0600);
+	if (fd >= 0 && create)
+		state_own(sfd, "lock");
 	if (fd < 0 && !create && (errno == EACCES || errno == EROFS))
 		fd = openat(sfd, "lock", O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 	int err = errno;
@@ -82,7 +85,7 @@ void lock_waiter_init(struct lock_waiter *w, const struct volume_conf *v, int vo
 	w->want = mode == LOCK_EXCLUSIVE ? "exclusive" : "shared";
 	w->start = now_ms();
 	w->deadline = w->start + v->lock_timeout * 1000LL;
-	w->next_report = w->start + REPORT_EVERY_S * 1000LL;
+	w->next_report = w->start + FIRST_REPORT_MS;
 }
 
 int lock_waiter_pause(struct lock_waiter *w)

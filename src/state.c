@@ -8,10 +8,21 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+void state_own(int dirfd, const char *name)
+{
+	struct stat st;
+	if (geteuid() == 0 && fstat(dirfd, &st) == 0)
+		(void)!fchownat(dirfd, name, st.st_uid, st.st_gid, AT_SYMLINK_NOFOLLOW);
+}
+
 int state_open(int voldirfd, bool create)
 {
-	if (create && mkdirat(voldirfd, VOLUME_STATE_DIR, 0700) != 0 && errno != EEXIST)
-		return -1;
+	if (create) {
+		if (mkdirat(voldirfd, VOLUME_STATE_DIR, 0700) == 0)
+			state_own(voldirfd, VOLUME_STATE_DIR);
+		else if (errno != EEXIST)
+			return -1;
+	}
 	/* O_NOFOLLOW: a .volinit planted as a symlink must not lead volinit
 	 * to read or write outside the volume. */
 	return openat(voldirfd, VOLUME_STATE_DIR, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
@@ -50,6 +61,7 @@ int state_dirty_write(int voldirfd, const char *json)
 		close(sfd);
 		return err;
 	}
+	state_own(sfd, "dirty");
 	size_t len = strlen(json);
 	if (write(fd, json, len) != (ssize_t)len)
 		err = errno ? errno : EIO;

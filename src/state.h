@@ -18,6 +18,11 @@ int state_dirty_write(int voldirfd, const char *json);
 /* Removes .volinit/dirty durably. Returns 0 or an errno value. */
 int state_dirty_clear(int voldirfd);
 
+/* Gives dirfd/name the owner of dirfd itself (when volinit is root):
+ * .volinit/ and what is in it belong to whoever owns the volume, so that
+ * an app's own tools (pg_basebackup, say) can read the whole volume. */
+void state_own(int dirfd, const char *name);
+
 /* Opens .volinit/ (creating it, mode 0700, when create is set) without
  * following a symlink. Returns the descriptor, or -1 with errno. */
 int state_open(int voldirfd, bool create);

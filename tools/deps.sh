@@ -4,7 +4,7 @@
 set -eu
 case "${1:-build}" in
   build) pkgs="gcc make pkg-config libinih-dev libcap-dev libcmocka-dev bats util-linux strace" ;;
-  e2e)   pkgs="podman runc busybox-static uidmap python3-yaml" ;;
+  e2e)   pkgs="podman runc busybox-static uidmap python3-yaml catatonit python3-kubernetes postgresql-15" ;;
   fuzz)  pkgs="clang libclang-rt-14-dev" ;;
   bench) pkgs="hyperfine tini dumb-init catatonit time binutils" ;;
   *) echo "deps.sh: unknown profile '$1'" >&2; exit 64 ;;
