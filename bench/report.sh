@@ -411,6 +411,19 @@ EOF
 		while IFS=$'\t' read -r op m p9; do echo "| $op | $m | $p9 |"; done <"$R/fsops.tsv"
 		echo
 	fi
+	if [ -s "$R/fileinit.tsv" ]; then
+		fb=$(field "$R/fileinit.tsv" bare 4); ff=$(field "$R/fileinit.tsv" floor 4)
+		echo "One small file on the start path (bench/src/fileinit.c: the floor plus a holders-like file in $TMP/fileinit, removed"
+		echo "when /bin/true has exited), written before the fork or right after it, while the child execs; interleaved:"
+		echo
+		echo "| init | median ms | overhead ms | overhead - floor ms |"
+		echo "| --- | ---: | ---: | ---: |"
+		while IFS=$'\t' read -r l _n _f med _rest; do
+			[ "$l" = bare ] && continue
+			echo "| $l | $(ms "$med") | $(ms "$(calc "$med - $fb")") | $(ms "$(calc "$med - $ff")") |"
+		done <"$R/fileinit.tsv"
+		echo
+	fi
 	if [ -s "$R/strace-volinit-static:vol.txt" ]; then
 		echo "<details><summary>volinit-static's syscalls, one guarded volume, as PID 1</summary>"
 		echo

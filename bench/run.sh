@@ -76,10 +76,10 @@ PSI_START=$(psi)
 say "compiling helpers into build/bench/"
 mkdir -p "$B" "$R"
 HCFLAGS=(-std=c17 -D_GNU_SOURCE -Wall -Wextra -Werror -O2 -static)
-for p in startbench supervise sigchild orphans mkfiles miniinit empty fsops; do
+for p in startbench supervise sigchild orphans mkfiles miniinit empty fsops fileinit; do
 	cc "${HCFLAGS[@]}" -o "$B/$p" "bench/src/$p.c"
 done
-strip "$B/miniinit" "$B/empty"
+strip "$B/miniinit" "$B/empty" "$B/fileinit"
 # The size floor for volinit's dependencies, built the way volinit-static is.
 # shellcheck disable=SC2046
 cc -std=c17 -D_GNU_SOURCE -Os -ffunction-sections -fdata-sections -static -Wl,--gc-sections \
@@ -264,6 +264,14 @@ if [ "$PROFILE" = 1 ] && [ $HAVE_VS = 1 ]; then
 	fi
 	# What the file-system operations of a start cost on the volumes' file system right now.
 	"${RTP[@]}" "$B/fsops" "$TMP" 200 >"$R/fsops.tsv" || : >"$R/fsops.tsv"
+	# What one small file written on the start path costs, and what writing it right after the fork
+	# (while the child execs) saves: the floor with a holders-like file, interleaved.
+	mkdir -p "$TMP/fileinit"
+	"${RTP[@]}" "$B/startbench" -r "$(( ROUNDS < 200 ? ROUNDS : 200 ))" -w 5 \
+		bare "${UNSHARE[@]}" /bin/true ";;" floor "${UNSHARE[@]}" "$B/miniinit" -- /bin/true ";;" \
+		file-before-fork "${UNSHARE[@]}" "$B/fileinit" before "$TMP/fileinit" -- /bin/true ";;" \
+		file-after-fork "${UNSHARE[@]}" "$B/fileinit" after "$TMP/fileinit" -- /bin/true >"$R/fileinit.tsv" 2>>"$R/startup.stderr" ||
+		: >"$R/fileinit.tsv"
 	# Minor page faults of init + /bin/true (getrusage of the children), median of 21.
 	for spec in "bare|/bin/true" "tini-static|/usr/bin/tini-static -s -- /bin/true" "floor|$B/miniinit -- /bin/true" \
 		"volinit-static:vol|$VOLINIT_STATIC --expect $TMP/vol1=1 -- /bin/true"; do
