@@ -93,8 +93,17 @@ if [ "$HAVE_VS" = 1 ]; then
 		g+=("| a start on a current volume (strace -f): fsync-family calls, getdents64 calls | $fs, $gd | 0, 0 | $(verdict "$p") |")
 	fi
 	d=$(calc "$ov_vb - $ov_vv")
-	p=$(awk -v d="$d" 'BEGIN { print (d <= 50000) ? 1 : 0 }')
-	g+=("| 100,000-file volume vs. one holding only its version file: start-up difference | $(ms "$d") ms ($(ms "$ov_vb") vs $(ms "$ov_vv")) | <= 0.05 ms (noise) | $(verdict "$p") |")
+	ov_tb=$(ov volinit-static:100k-tmpfs); ov_tv=$(ov volinit-static:vol-tmpfs)
+	if [ -n "$ov_tb" ] && [ -n "$ov_tv" ]; then
+		# On ext4 two directories differ by where their inodes sit (creating the holders file costs
+		# several times more in one than in another): the tmpfs pair decides, the ext4 pair is shown.
+		dt=$(calc "$ov_tb - $ov_tv")
+		p=$(awk -v d="$dt" 'BEGIN { print (d <= 50000) ? 1 : 0 }')
+		g+=("| $(commas "$FILES")-file volume vs. one holding only its version file: start-up difference, on tmpfs (on ext4) | $(ms "$dt") ms ($(ms "$ov_tb") vs $(ms "$ov_tv")); ext4: $(ms "$d") ms | <= 0.05 ms (noise) | $(verdict "$p") |")
+	else
+		p=$(awk -v d="$d" 'BEGIN { print (d <= 50000) ? 1 : 0 }')
+		g+=("| $(commas "$FILES")-file volume vs. one holding only its version file: start-up difference | $(ms "$d") ms ($(ms "$ov_vb") vs $(ms "$ov_vv")) | <= 0.05 ms (noise) | $(verdict "$p") |")
+	fi
 	if grep -q '^emptycheck' "$R/profile.tsv" 2>/dev/null; then
 		erc=$(field "$R/profile.tsv" emptycheck 2); egd=$(field "$R/profile.tsv" emptycheck 3); egb=$(field "$R/profile.tsv" emptycheck 4)
 		p=$([ "$egd" -le 2 ] && echo 1 || echo 0)
@@ -146,7 +155,8 @@ if [ "$HAVE_VS" = 1 ]; then
 	if [ -n "$ov_vt" ]; then echo -n ", $(ms "$(calc "$ov_vv - $ov_vt")") ms of it gone when the volume is on tmpfs (the file system's share)"; fi
 	echo "."
 	[ -n "$sc_v" ] && echo "That start makes $sc_v syscalls to tini-static's $sc_t (section 7 lists them)."
-	[ -n "$cr" ] && echo "Creating a file (the holders file) on the volumes' file system cost $cr us (median) during this run, on the start path, and it is removed again on the exit path."
+	[ -n "$cr" ] && echo "Creating a file (the holders file) in $TMP/vol1 cost $cr us (median) during this run, on the start path, and it is removed again on the exit path;
+on ext4 that cost also depends on the directory (where ext4 places new inodes), which is much of why \"vol\" and \"100k\" differ on ext4 and not on tmpfs."
 	echo
 else
 	echo "## volinit against the goals of issue 7"
@@ -166,8 +176,8 @@ The ratios are of overheads; "overhead at p10" (p10 - bare's p10) is less touche
 "floor" is bench/src/miniinit.c: fork, exec, wait, static glibc, nothing
 else: what glibc's start-up costs any init linked with it. volinit with no volume runs with
 \`-c\` a config holding only \`[volinit]\`; with one volume \`--expect DIR=1\`, DIR holding \`schema_version.txt\`
-= \`1\`; "100k" is the same with $(commas "$FILES") more files in DIR; "vol-tmpfs" the one-volume start with DIR on tmpfs
-(/dev/shm) instead of $(echo "${TMPFS:-?}" | cut -d' ' -f1): the difference is what the volume's file system costs.
+= \`1\`; "100k" is the same with $(commas "$FILES") more files in DIR; "vol-tmpfs" and "100k-tmpfs" the same two with DIR on
+tmpfs (/dev/shm) instead of $(echo "${TMPFS:-?}" | cut -d' ' -f1): the difference is what the volume's file system costs.
 
 | init | median ms | p10 | p90 | p99 | overhead ms | x tini | x tini-static | overhead - floor ms | overhead at p10 ms | failed runs |
 | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |
@@ -403,7 +413,7 @@ EOF
 	fi
 	if [ -s "$R/fsops.tsv" ]; then
 		echo "What the file-system operations of a start cost on the volumes' file system during this run (bench/src/fsops.c,"
-		echo "200 of each, 2 ms apart, in $TMP). A start on a current volume does the last four once or twice, and"
+		echo "200 of each, 2 ms apart, in $TMP/vol1). A start on a current volume does the last four once or twice, and"
 		echo "creates and later removes its holders file."
 		echo
 		echo "| operation | median us | p90 us |"

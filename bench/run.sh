@@ -89,16 +89,22 @@ strip "$B/probe"
 # ---------------------------------------------------------------- volumes
 say "preparing volumes in $TMP"
 mkdir -p "$TMP"
-rm -rf "$TMP/vol1" "$TMP/vol-sup-static" "$TMP/vol-sup-dyn" "$TMP"/*.fifo
+rm -f "$TMP"/*.fifo
+# The volumes are kept from run to run, like the big one, and only their .volinit/ is made anew:
+# a volume directory created a moment before would not be like the big one.
 for d in vol1 vol-sup-static vol-sup-dyn; do
 	mkdir -p "$TMP/$d"
-	printf '1\n' >"$TMP/$d/schema_version.txt"
+	rm -rf "$TMP/$d/.volinit"
+	[ "$(cat "$TMP/$d/schema_version.txt" 2>/dev/null)" = 1 ] || printf '1\n' >"$TMP/$d/schema_version.txt"
 done
 # The same one-volume start with the volume on tmpfs: what the volume's file system costs.
 SHM=""
 if [ "$(stat -f -c %T /dev/shm 2>/dev/null)" = tmpfs ]; then
 	SHM=/dev/shm/volinit-bench-vol
-	rm -rf "$SHM"; mkdir -p "$SHM"; printf '1\n' >"$SHM/schema_version.txt"
+	rm -rf "$SHM" "$SHM-100k"; mkdir -p "$SHM" "$SHM-100k"
+	printf '1\n' >"$SHM/schema_version.txt"
+	printf '1\n' >"$SHM-100k/schema_version.txt"
+	"$B/mkfiles" "$SHM-100k" "$FILES"
 fi
 if [ "$(cat "$TMP/vol100k.ok" 2>/dev/null)" != "$FILES" ]; then
 	say "creating $FILES files in $TMP/vol100k (kept for the next run)"
@@ -134,8 +140,8 @@ if [ $HAVE_VS = 1 ]; then
 		"$VOLINIT_STATIC --expect $TMP/vol100k=1 -- /bin/true"
 	)
 	if [ -n "$SHM" ]; then
-		S_LABELS+=(volinit-static:vol-tmpfs)
-		S_CMDS+=("$VOLINIT_STATIC --expect $SHM=1 -- /bin/true")
+		S_LABELS+=(volinit-static:vol-tmpfs volinit-static:100k-tmpfs)
+		S_CMDS+=("$VOLINIT_STATIC --expect $SHM=1 -- /bin/true" "$VOLINIT_STATIC --expect $SHM-100k=1 -- /bin/true")
 	fi
 fi
 if [ $HAVE_V = 1 ]; then
@@ -263,7 +269,7 @@ if [ "$PROFILE" = 1 ] && [ $HAVE_VS = 1 ]; then
 		printf 'emptycheck\t%s\t%s\t%s\n' "$rc" "$gd" "$gb" >>"$R/profile.tsv"
 	fi
 	# What the file-system operations of a start cost on the volumes' file system right now.
-	"${RTP[@]}" "$B/fsops" "$TMP" 200 >"$R/fsops.tsv" || : >"$R/fsops.tsv"
+	"${RTP[@]}" "$B/fsops" "$TMP/vol1" 200 >"$R/fsops.tsv" || : >"$R/fsops.tsv"
 	# What one small file written on the start path costs, and what writing it right after the fork
 	# (while the child execs) saves: the floor with a holders-like file, interleaved.
 	mkdir -p "$TMP/fileinit"
@@ -303,7 +309,7 @@ if [ "$PROFILE" = 1 ] && [ $HAVE_VS = 1 ]; then
 fi
 
 TMPFS=$(df -PT "$TMP" | awk 'NR == 2 { print $2 " (" $1 ")" }')
-if [ -n "$SHM" ]; then rm -rf "$SHM"; fi
+if [ -n "$SHM" ]; then rm -rf "$SHM" "$SHM-100k"; fi
 T_END=$(date +%s)
 LOAD_END=$(cut -d' ' -f1-3 /proc/loadavg)
 PSI_END=$(psi)
