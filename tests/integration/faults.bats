@@ -25,20 +25,26 @@ ns_start() {
 	MG_PIDS+=("$VPID")
 }
 
-# mg_nth TRACE SYSCALL REGEX [K]: the invocation number (as strace's when=
-# counts them, per syscall and per process) of the K-th (default 1st) call of
-# SYSCALL by the traced command itself (not its hooks) whose line matches
-# REGEX.
+# mg_nth TRACE SYSCALL REGEX [K [AFTER [AFTER_K]]]: the invocation number (as
+# strace's when= counts them, per syscall and per process) of the K-th
+# (default 1st) call of SYSCALL by the traced command itself (not its hooks)
+# whose line matches REGEX, counting matches only after the AFTER_K-th line
+# (default 1st) of any syscall matching AFTER. Anchoring on an event (a
+# rename, an unlink) keeps the count right when unrelated calls of the same
+# syscall come and go.
 mg_nth() {
-	local trace=$1 sc=$2 re=$3 k=${4:-1} main
+	local trace=$1 sc=$2 re=$3 k=${4:-1} after=${5:-} after_k=${6:-1} main
 	main=$(awk 'NR == 1 { print $1; exit }' "$trace")
-	awk -v main="$main" -v sc="$sc(" -v re="$re" -v k="$k" '
+	# Regexes through the environment: -v would process their backslashes.
+	MG_RE=$re MG_AFTER_RE=$after awk -v main="$main" -v sc="$sc(" -v k="$k" -v ak="$after_k" '
+		BEGIN { re = ENVIRON["MG_RE"]; after = ENVIRON["MG_AFTER_RE"]; armed = (after == "") }
 		$1 != main { next }
 		{ line = $0; sub(/^[0-9]+ +/, "", line) }
 		index(line, sc) == 1 {
 			n++
-			if (line ~ re && ++hits == k) { print n; found = 1; exit }
+			if (armed && line ~ re && ++hits == k) { print n; found = 1; exit }
 		}
+		!armed && line ~ after && ++seen == ak { armed = 1 }
 		END { if (!found) exit 1 }' "$trace"
 }
 
@@ -79,7 +85,7 @@ inject_version_fault() {
 	mg_conf 3 "$@"
 	strace_run "$TD/clean.trace" -- migrate -c "$CONF" 2>/dev/null
 	[ "$(mg_version)" = 3 ]
-	n=$(mg_nth "$TD/clean.trace" "$sc" "$re" "$k")
+	n=$(mg_nth "$TD/clean.trace" "$sc" "$re" "$k" "${MG_AFTER:-}" "${MG_AFTER_K:-1}")
 	echo "injecting $err into $sc call #$n: $(grep -E "^[0-9]+ +$sc\(" "$TD/clean.trace" |
 		awk -v m="$(awk 'NR==1{print $1;exit}' "$TD/clean.trace")" '$1 == m' | sed -n "${n}p")"
 	fault_fixture
@@ -131,10 +137,9 @@ assert_version_whole() {
 }
 
 @test "fsync of the directory after the rename failing with EIO: exit 73, the version file old or new, whole" {
-	# The volume directory is fsynced after each version rename (the
-	# snapshot's rename is fsynced in .volinit/): the 2nd is the one after
-	# step 2's rename.
-	inject_version_fault fsync "^fsync\\([0-9]+<$VOL>\\)" 2 EIO
+	# The first fsync of the volume directory after step 2's rename.
+	MG_AFTER='^renameat\(.*"schema_version\.txt"\) = 0' MG_AFTER_K=2 \
+		inject_version_fault fsync "^fsync\\([0-9]+<$VOL>\\)" 1 EIO
 	[ "$status" -eq 73 ]
 	grep -B1 INJECTED "$TD/fault.trace" | grep -q 'renameat(.*"schema_version.txt") = 0'
 	assert_version_whole
@@ -250,12 +255,11 @@ four" ]
 	mg_hook 4 'echo four >>data.txt'
 	mg_conf 4
 	# Kill it right after step 2's marker is removed: the version is 2, no
-	# marker, the snapshot (of version 1) still there.
+	# marker, the snapshot (of version 1) still there. The kill comes as it
+	# enters the first fsync after that unlink.
 	strace_run "$TD/clean.trace" -- migrate -c "$CONF" 2>/dev/null
 	local n
-	# fsyncs of .volinit/: the snapshot's rename, step 2's marker written,
-	# step 2's marker removed (the 3rd).
-	n=$(mg_nth "$TD/clean.trace" fsync '\.volinit>\)' 3)
+	n=$(mg_nth "$TD/clean.trace" fsync '' 1 '^unlinkat\(.*"(\.volinit/)?dirty", 0\) = 0' 1)
 	fault_fixture
 	rm -rf "$VOL/.volinit"
 	run strace_run "$TD/kill.trace" -e inject="fsync:signal=KILL:when=$n" -- migrate -c "$CONF"
