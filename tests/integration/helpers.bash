@@ -32,6 +32,20 @@ common_setup() {
 	MOUNTS=()
 }
 
+# own_processes: the pids of processes whose command line names this test's
+# scratch directory: PROGRAMs and descendants a failed test left behind.
+own_processes() {
+	local f args
+	for f in /proc/[0-9]*/cmdline; do
+		mapfile -d '' args <"$f" 2>/dev/null || continue
+		if [[ "${args[*]}" == *"$T/"* ]]; then
+			f=${f#/proc/}
+			echo "${f%/cmdline}"
+		fi
+	done
+	return 0
+}
+
 # Kills what the test left running (by pid: only ours), unmounts our mounts,
 # removes the scratch directory.
 common_teardown() {
@@ -40,6 +54,11 @@ common_teardown() {
 		kill -KILL "$p" 2>/dev/null || true
 		wait "$p" 2>/dev/null || true
 	done
+	if [ -n "${T:-}" ]; then
+		for p in $(own_processes); do
+			kill -KILL "$p" 2>/dev/null || true
+		done
+	fi
 	for ((m = ${#MOUNTS[@]} - 1; m >= 0; m--)); do
 		umount -l "${MOUNTS[m]}" 2>/dev/null || true
 	done
