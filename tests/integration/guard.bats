@@ -489,6 +489,7 @@ every_state() {
 	printf '[current]\npath = %s\nexpected = 2\n' "$s/current" >"$CFG.current"
 	run_volinit -c "$CFG.current" -- true
 	assert_status 0
+	[ -e "$s/current/.volinit/lock" ]
 }
 
 @test "status --json: exit 0 whatever the states, each state named, nothing changed" {
