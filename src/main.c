@@ -171,7 +171,6 @@ static int load_config(const struct cli *cli, struct config *cfg)
 	if (!named)
 		file = CONFIG_DEFAULT_FILE;
 
-	config_init(cfg);
 	int rc = 0;
 	if (named || access(file, F_OK) == 0 || errno != ENOENT)
 		rc = config_load(cfg, file, err, sizeof(err));
@@ -232,15 +231,15 @@ int main(int argc, char **argv)
 	log_setup(LOG_TEXT, 0);
 
 	struct cli cli;
+	struct config cfg;
+	config_init(&cfg);
 	int rc = parse_cli(argc, argv, &cli);
 	if (rc >= 0)
-		return rc;
+		goto out;
 	log_setup(LOG_TEXT, cli.verbosity);
-
-	struct config cfg;
 	rc = load_config(&cli, &cfg);
 	if (rc)
-		return rc;
+		goto out;
 	log_setup(cfg.log_format, cli.verbosity);
 
 	switch (cli.cmd) {
@@ -256,6 +255,7 @@ int main(int argc, char **argv)
 	}
 	case CMD_STAMP: rc = command_stamp(&cfg, cli.args[0], cli.args[1]); break;
 	}
+out:
 	config_free(&cfg);
 	free(cli.expects);
 	return rc;
