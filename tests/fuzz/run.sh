@@ -29,8 +29,9 @@ for h in $FUZZ_HARNESSES; do
 	else
 		failed="$failed $h"
 	fi
+	# With -jobs, libFuzzer has printed each job's log already.
 	for log in "$work"/fuzz-*.log; do
-		[ -f "$log" ] && cat "$log" && mv "$log" "$log.done"
+		[ -f "$log" ] && mv "$log" "$log.done"
 	done
 done
 if [ -n "$failed" ]; then
