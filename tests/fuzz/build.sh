@@ -16,15 +16,14 @@ fuzz_build()
 	pkglibs=$(pkg-config --libs inih libcap) || return 1
 	# UBSan reports abort, so that libFuzzer keeps them as crashes.
 	san="-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer"
-	cflags="-std=c17 -D_GNU_SOURCE -DVOLINIT_VERSION=\"fuzz\" -g -O1 -Wall -Wextra $san $pkgflags"
+	cflags="-std=c17 -D_GNU_SOURCE -g -O1 -Wall -Wextra $san $pkgflags"
 	mkdir -p "$FUZZ_BUILD/obj" || return 1
-	newest_h=$(ls -t src/*.h | head -n 1)
 	objs=""
 	for src in src/*.c; do
 		[ "$src" = src/main.c ] && continue
 		obj="$FUZZ_BUILD/obj/$(basename "$src" .c).o"
 		objs="$objs $obj"
-		if [ ! -e "$obj" ] || [ "$src" -nt "$obj" ] || [ "$newest_h" -nt "$obj" ]; then
+		if [ ! -e "$obj" ] || [ -n "$(find "$src" src/*.h -newer "$obj")" ]; then
 			# shellcheck disable=SC2086
 			$FUZZ_CC $cflags -fsanitize=fuzzer-no-link -c -o "$obj" "$src" || return 1
 		fi
@@ -32,12 +31,8 @@ fuzz_build()
 	for h in $FUZZ_HARNESSES; do
 		src="tests/fuzz/fuzz_$h.c"
 		bin="$FUZZ_BUILD/fuzz_$h"
-		stale=0
-		[ -e "$bin" ] || stale=1
-		for dep in "$src" $objs; do
-			[ "$dep" -nt "$bin" ] 2>/dev/null && stale=1
-		done
-		if [ "$stale" = 1 ]; then
+		# shellcheck disable=SC2086
+		if [ ! -e "$bin" ] || [ -n "$(find "$src" $objs -newer "$bin")" ]; then
 			# shellcheck disable=SC2086
 			$FUZZ_CC $cflags -Werror -Isrc -fsanitize=fuzzer -o "$bin" "$src" $objs $pkglibs ||
 				return 1

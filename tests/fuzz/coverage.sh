@@ -34,6 +34,7 @@ for h in config version hookname; do
 	find $dirs -type f -print0 |
 		LLVM_PROFILE_FILE="$out/$h.profraw.%p" xargs -0 "$out/fuzz_$h" -runs=1 >/dev/null 2>&1
 	"$profdata" merge -sparse "$out/$h".profraw.* -o "$out/$h.profdata"
+	# shellcheck disable=SC2086
 	echo "== fuzz_$h: $(find $dirs -type f | wc -l) inputs"
 	# shellcheck disable=SC2086
 	"$cov" report "$out/fuzz_$h" -instr-profile="$out/$h.profdata" $files

@@ -9,6 +9,7 @@
 # Environment: VOLINIT (build/volinit), HELPERS (build/helpers), PV_TIMEOUT
 # (seconds for each wait, default 30).
 
+# shellcheck disable=SC2016,SC2030,SC2031 # sh -c scripts use their own $1, $2; bats runs each test in a subshell
 bats_require_minimum_version 1.5.0
 
 PV_REPO=$(cd "$BATS_TEST_DIRNAME/../.." && pwd)
@@ -83,13 +84,13 @@ wait_file() {
 	done
 }
 
-# app_status [VOLINIT ARGS...]: starts volinit -c $CONF [ARGS] running the
-# probe, which writes its pid and waits for SIGTERM; copies the app's
-# /proc/PID/status to $PT/status while it runs, then stops it through
-# volinit and checks that both ended well. Extra arguments go before -c.
+# app_status: starts volinit -c $CONF running the probe, which writes its
+# pid and waits for SIGTERM; copies the app's /proc/PID/status to
+# $PT/status while it runs, then stops it through volinit and checks that
+# both ended well.
 app_status() {
 	rm -f "$PT/pid" "$PT/signals" "$PT/status"
-	vi "$@" -c "$CONF" -- "$PROBE" touch "$PT/pid" signals "$PT/signals" \
+	vi -c "$CONF" -- "$PROBE" touch "$PT/pid" signals "$PT/signals" \
 		>"$PT/out" 2>&1 3>&- &
 	local vpid=$!
 	PV_PIDS+=("$vpid")
@@ -115,7 +116,7 @@ field() {
 
 # The supplementary groups, sorted, space-separated.
 groups_of() {
-	field Groups "${1:-$PT/status}" | tr ' ' '\n' | sed '/^$/d' | sort -n | tr '\n' ' ' |
+	field Groups | tr ' ' '\n' | sed '/^$/d' | sort -n | tr '\n' ' ' |
 		sed 's/ $//'
 }
 

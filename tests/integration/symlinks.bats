@@ -12,6 +12,7 @@
 # Environment: VOLINIT (build/volinit), HELPERS (build/helpers), SL_TIMEOUT
 # (seconds for each run, default 30).
 
+# shellcheck disable=SC2016 # hooks expand their own variables
 bats_require_minimum_version 1.5.0
 
 SL_REPO=$(cd "$BATS_TEST_DIRNAME/../.." && pwd)
@@ -179,8 +180,8 @@ fifo_writer() {
 }
 
 not_opened() {
-	local i
-	for i in 1 2 3 4 5 6 7 8 9 10; do
+	local _
+	for _ in 1 2 3 4 5 6 7 8 9 10; do
 		[ ! -e "$TD/fifo-was-opened" ] || { echo "volinit opened the FIFO" >&2; return 1; }
 		sleep 0.05
 	done
