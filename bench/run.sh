@@ -323,5 +323,12 @@ done >"$R/params.env"
 for i in "${!S_LABELS[@]}"; do printf '%s\t%s %s\n' "${S_LABELS[$i]}" "$U" "${S_CMDS[$i]}"; done >"$R/startup-cmds.tsv"
 for i in "${!P_LABELS[@]}"; do printf '%s\t%s %s\n' "${P_LABELS[$i]}" "$U" "${P_INITS[$i]}"; done >"$R/init-cmds.tsv"
 bash bench/report.sh "$R" >"$OUT.tmp"
+# The snapshot benchmark (issue 4): volinit's snapshot against cp -a.
+if [ "${BENCH_SNAPSHOT:-1}" = 1 ]; then
+	say "snapshot benchmark (bench/snapshot.sh)"
+	if bash bench/snapshot.sh >&2 && [ -f build/bench/snapshot.md ]; then
+		{ echo; cat build/bench/snapshot.md; } >>"$OUT.tmp"
+	fi
+fi
 mv "$OUT.tmp" "$OUT"
 say "done in $((T_END - T_START)) s: $OUT"

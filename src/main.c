@@ -11,7 +11,6 @@
 #include "supervise.h"
 
 #include <errno.h>
-#include <getopt.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -52,8 +51,6 @@ static const char usage[] =
 	"80 volume older, 81 volume newer, 82 migration failed, 83 dirty volume,\n"
 	"126/127 PROGRAM not executable / not found\n";
 
-enum { OPT_EXPECT = 256, OPT_GRACE, OPT_JSON, OPT_DRY_RUN, OPT_HELP, OPT_VERSION };
-
 static int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 static int usage_error(const char *fmt, ...)
@@ -79,78 +76,118 @@ static enum command command_named(const char *s)
 	return CMD_RUN;
 }
 
-/* Returns -1 to go on, or an exit code. */
+/* The value of an option: "-cFILE", "--config=FILE" or the next argument. */
+static const char *option_value(int argc, char **argv, int *i, const char *attached)
+{
+	if (attached && *attached)
+		return attached;
+	if (*i + 1 >= argc)
+		return NULL;
+	return argv[++*i];
+}
+
+/* One option (argv[*i], which starts with '-'). Returns -1 to go on, or an
+ * exit code. A small parser of our own: getopt_long would cost the static
+ * binary more than this whole function. */
+static int parse_option(int argc, char **argv, int *i, struct cli *cli)
+{
+	const char *arg = argv[*i];
+	bool run = cli->cmd == CMD_RUN;
+	if (arg[1] == '-') {
+		const char *name = arg + 2, *eq = strchr(name, '=');
+		size_t n = eq ? (size_t)(eq - name) : strlen(name);
+		const char *attached = eq ? eq + 1 : NULL;
+#define IS(word) (n == strlen(word) && strncmp(name, word, n) == 0)
+		if (IS("help")) {
+			fputs(usage, stdout);
+			return 0;
+		}
+		if (IS("version")) {
+			printf("volinit %s\n", VOLINIT_VERSION);
+			return 0;
+		}
+		if (IS("json") && !eq && (cli->cmd == CMD_CHECK || cli->cmd == CMD_STATUS)) {
+			cli->json = true;
+			return -1;
+		}
+		if (IS("dry-run") && !eq && cli->cmd == CMD_MIGRATE) {
+			cli->dry_run = true;
+			return -1;
+		}
+		bool config = IS("config"), expect = IS("expect"), grace = IS("grace") && run;
+#undef IS
+		if (!config && !expect && !grace)
+			return usage_error("unknown option %s%s", arg,
+					   run ? "" : " for this subcommand");
+		const char *value = option_value(argc, argv, i, attached);
+		if (!value)
+			return usage_error("option %s needs a value", arg);
+		if (config)
+			cli->config_file = value;
+		else if (expect)
+			cli->expects[cli->nexpects++] = (char *)value;
+		else if (!config_parse_seconds(value, &cli->sup.grace))
+			return usage_error("--grace %s: want a number of seconds", value);
+		else
+			cli->grace_set = true;
+		return -1;
+	}
+	/* A cluster of short options: -gs, -vv, -cFILE, -e 143. */
+	for (const char *p = arg + 1; *p; p++) {
+		switch (*p) {
+		case 'v': cli->verbosity++; continue;
+		case 'q': cli->verbosity = -1; continue;
+		case 'h': fputs(usage, stdout); return 0;
+		case 'g': if (run) { cli->sup.group = true; continue; } break;
+		case 's': if (run) { cli->subreaper = true; continue; } break;
+		case 'c':
+		case 'e': {
+			if (*p == 'e' && !run)
+				break;
+			const char *value = option_value(argc, argv, i, p + 1);
+			if (!value)
+				return usage_error("option -%c needs a value", *p);
+			int32_t code;
+			if (*p == 'c')
+				cli->config_file = value;
+			else if (!config_parse_version(value, &code) || code > 255)
+				return usage_error("-e %s: want an exit code from 0 to 255", value);
+			else
+				cli->sup.remap[code / 8] |= (uint8_t)(1u << (code % 8));
+			return -1;
+		}
+		default:
+			break;
+		}
+		return usage_error("unknown option -%c%s", *p, run ? "" : " for this subcommand");
+	}
+	return -1;
+}
+
+/* Returns -1 to go on, or an exit code. Parsing stops at the first
+ * non-option, so that PROGRAM keeps its own options. */
 static int parse_cli(int argc, char **argv, struct cli *cli)
 {
-	static const struct option longopts[] = {
-		{ "config", required_argument, NULL, 'c' },
-		{ "expect", required_argument, NULL, OPT_EXPECT },
-		{ "grace", required_argument, NULL, OPT_GRACE },
-		{ "json", no_argument, NULL, OPT_JSON },
-		{ "dry-run", no_argument, NULL, OPT_DRY_RUN },
-		{ "help", no_argument, NULL, OPT_HELP },
-		{ "version", no_argument, NULL, OPT_VERSION },
-		{ NULL, 0, NULL, 0 },
-	};
 	memset(cli, 0, sizeof(*cli));
 	cli->cmd = argc > 1 ? command_named(argv[1]) : CMD_RUN;
-	int skip = cli->cmd == CMD_RUN ? 0 : 1;
-	cli->expects = calloc((size_t)argc, sizeof(char *));
+	cli->expects = calloc((size_t)argc + 1, sizeof(char *));
 	if (!cli->expects)
 		return 70;
-
-	/* '+': stop at the first non-option, so PROGRAM keeps its options. */
-	opterr = 0;
-	optind = 1;
-	int c;
-	const char *shortopts = cli->cmd == CMD_RUN ? "+:c:gse:vqh" : "+:c:vqh";
-	while ((c = getopt_long(argc - skip, argv + skip, shortopts, longopts, NULL)) != -1) {
-		bool run_only = false;
-		switch (c) {
-		case 'c': cli->config_file = optarg; break;
-		case OPT_EXPECT: cli->expects[cli->nexpects++] = optarg; break;
-		case 'g': cli->sup.group = true; break;
-		case 's': cli->subreaper = true; break;
-		case 'e': {
-			int32_t code;
-			if (!config_parse_version(optarg, &code) || code > 255)
-				return usage_error("-e %s: want an exit code from 0 to 255", optarg);
-			cli->sup.remap[code / 8] |= (uint8_t)(1u << (code % 8));
+	int i = cli->cmd == CMD_RUN ? 1 : 2;
+	for (; i < argc; i++) {
+		const char *arg = argv[i];
+		if (strcmp(arg, "--") == 0) {
+			i++;
 			break;
 		}
-		case OPT_GRACE:
-			run_only = true;
-			if (!config_parse_seconds(optarg, &cli->sup.grace))
-				return usage_error("--grace %s: want a number of seconds", optarg);
-			cli->grace_set = true;
+		if (arg[0] != '-' || arg[1] == '\0')
 			break;
-		case OPT_JSON:
-			if (cli->cmd != CMD_CHECK && cli->cmd != CMD_STATUS)
-				return usage_error("--json goes with check and status");
-			cli->json = true;
-			break;
-		case OPT_DRY_RUN:
-			if (cli->cmd != CMD_MIGRATE)
-				return usage_error("--dry-run goes with migrate");
-			cli->dry_run = true;
-			break;
-		case 'v': cli->verbosity++; break;
-		case 'q': cli->verbosity = -1; break;
-		case 'h':
-		case OPT_HELP: fputs(usage, stdout); return 0;
-		case OPT_VERSION: printf("volinit %s\n", VOLINIT_VERSION); return 0;
-		case ':': return usage_error("option %s needs a value", argv[skip + optind - 1]);
-		default:
-			if (optopt)
-				return usage_error("unknown option -%c", optopt);
-			return usage_error("unknown option %s", argv[skip + optind - 1]);
-		}
-		if (run_only && cli->cmd != CMD_RUN)
-			return usage_error("%s is an option of a start, not of a subcommand",
-					   argv[skip + optind - 1]);
+		int rc = parse_option(argc, argv, &i, cli);
+		if (rc >= 0)
+			return rc;
 	}
-	cli->args = argv + skip + optind;
-	cli->nargs = argc - skip - optind;
+	cli->args = argv + i;
+	cli->nargs = argc - i;
 	if (cli->cmd == CMD_RUN && cli->nargs == 0)
 		return usage_error("no PROGRAM to run");
 	if (cli->cmd == CMD_STAMP && cli->nargs != 2)
@@ -218,6 +255,7 @@ static int run_program(struct cli *cli, struct config *cfg)
 	pid_t child;
 	rc = spawn_start(&s, &child);
 	if (rc == 0) {
+		startup_started(cfg, &held);
 		cli->sup.grace = cfg->grace;
 		rc = supervise_run(child, &cli->sup);
 	}

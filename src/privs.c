@@ -9,6 +9,7 @@
 #include "log.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <grp.h>
 #include <pwd.h>
 #include <stdio.h>
@@ -16,6 +17,7 @@
 #include <string.h>
 #include <sys/capability.h>
 #include <sys/prctl.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 /* Names longer than this are refused rather than cut: a cut name could be
@@ -318,8 +320,10 @@ static int verify_caps(unsigned long long keep, bool bounding_dropped, char *msg
 	return bad ? mismatch(msg, len, what[bad]) : 0;
 }
 
-/* True when the process already is exactly this identity: then an
- * unprivileged volinit (Kubernetes runAsUser) need not switch. */
+/* True when the process already is this identity: then an unprivileged
+ * volinit (Kubernetes runAsUser) need not switch. The primary group may be
+ * missing from the supplementary list (runc leaves it empty): the gid gives
+ * the same access. */
 static bool already(const struct privs *p)
 {
 	uid_t r, e, s;
@@ -329,8 +333,15 @@ static bool already(const struct privs *p)
 	if (getresgid(&rg, &eg, &sg) != 0 || rg != p->gid || eg != p->gid || sg != p->gid)
 		return false;
 	int n = getgroups(PRIVS_MAX_GROUPS, now);
-	if (n < 0 || (size_t)n != p->ngroups)
+	if (n < 0)
 		return false;
+	for (size_t j = 0; j < p->ngroups; j++) {
+		bool found = p->groups[j] == p->gid;
+		for (int i = 0; i < n && !found; i++)
+			found = now[i] == p->groups[j];
+		if (!found)
+			return false;
+	}
 	for (int i = 0; i < n; i++) {
 		bool found = false;
 		for (size_t j = 0; j < p->ngroups && !found; j++)
@@ -394,6 +405,49 @@ int privs_apply(void *ctx, char *msg, size_t len)
 			return failed(msg, len, "set no_new_privs");
 		if (prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0) != 1)
 			return mismatch(msg, len, "no_new_privs is");
+	}
+	return 0;
+}
+
+int privs_check(const struct privs *p)
+{
+	if (!p->switch_user && !p->set_caps && !p->no_new_privs)
+		return 0;
+	struct { int code; char msg[300]; } r = { 0, "" };
+	int fd[2];
+	if (pipe2(fd, O_CLOEXEC) != 0) {
+		log_fatal(77, NULL, "cannot check the user switch: %s", strerror(errno));
+		return 77;
+	}
+	pid_t pid = fork();
+	if (pid < 0) {
+		log_fatal(77, NULL, "cannot check the user switch: %s", strerror(errno));
+		close(fd[0]);
+		close(fd[1]);
+		return 77;
+	}
+	if (pid == 0) {
+		close(fd[0]);
+		r.code = privs_apply((void *)p, r.msg, sizeof(r.msg));
+		(void)!write(fd[1], &r, sizeof(r));
+		_exit(0);
+	}
+	close(fd[1]);
+	ssize_t n;
+	do
+		n = read(fd[0], &r, sizeof(r));
+	while (n < 0 && errno == EINTR);
+	close(fd[0]);
+	while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+		;
+	if (n != (ssize_t)sizeof(r)) {
+		log_fatal(77, NULL, "cannot check the user switch: the trial process died");
+		return 77;
+	}
+	if (r.code) {
+		r.msg[sizeof(r.msg) - 1] = '\0';
+		log_fatal(77, NULL, "%s", r.msg);
+		return 77;
 	}
 	return 0;
 }

@@ -38,4 +38,9 @@ int privs_resolve(const struct config *cfg, const char *root, struct privs *p);
  * volinit's own are left alone. Returns 0 or 77 with a reason in msg. */
 int privs_apply(void *privs, char *msg, size_t len);
 
+/* Applies p in a throwaway child and reports the result, so that a switch
+ * that cannot work (volinit lacking CAP_SETUID, CAP_SETPCAP...) is found
+ * before any volume is touched. Returns 0, or 77 after one FATAL line. */
+int privs_check(const struct privs *p);
+
 #endif

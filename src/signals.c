@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 static sigset_t original_mask;
+static pid_t self; /* getpid() once: it is asked on every forwarded signal */
 static bool sigchld_was_ignored;
 
 /* Raised by the kernel for a fault of this very thread: they must stay
@@ -23,6 +24,7 @@ void signals_block_all(void)
 	sigset_t all;
 	fill_blockable(&all);
 	sigprocmask(SIG_SETMASK, &all, &original_mask);
+	self = getpid();
 
 	/* An ignored SIGCHLD would make the kernel reap children behind our
 	 * back; volinit needs their status. The child gets SIG_IGN back. */
@@ -60,7 +62,7 @@ int signals_wait(siginfo_t *si, const struct timespec *timeout)
 
 bool signals_self_sent(const siginfo_t *si)
 {
-	return si->si_code == SI_USER && si->si_pid == getpid();
+	return si->si_code == SI_USER && si->si_pid == self;
 }
 
 int signals_take_stop(void)

@@ -9,6 +9,7 @@
 #include "log.h"
 #include "migrate.h"
 #include "version.h"
+#include "volume.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -105,8 +106,11 @@ static int settle(const struct volume_conf *v, struct held_volume *h, const stru
 static int open_volume(const struct volume_conf *v, struct held_volume *h)
 {
 	struct observation obs;
-	guard_observe(v, &obs, &h->dirfd);
-	if (obs.what == OBS_NO_PATH || obs.what == OBS_NOT_MOUNTED || h->dirfd < 0) {
+	h->dirfd = volume_open(v->path);
+	/* An unmounted volume must not get a .volinit/ in the container's
+	 * own layer: look before creating the lock. */
+	if (h->dirfd < 0 || (v->require_mount && volume_is_mountpoint(v->path) != 1)) {
+		guard_observe(v, &obs, &h->dirfd); /* says why */
 		struct decision d = guard_decide(v, &obs, GUARD_START);
 		guard_report_refusal(v, &obs, &d);
 		return d.code;
@@ -174,11 +178,19 @@ int startup_admit(const struct config *cfg, const struct privs *hp, struct start
 		int rc = h->must_act ? settle(v, h, hp) : 0;
 		if (rc)
 			return rc;
-		if (h->lockfd >= 0)
-			h->holder = holders_add(h->dirfd) == 0;
-		journal_event(h->dirfd, v, "start", v->expected, v->expected, NULL);
 	}
 	return 0;
+}
+
+void startup_started(const struct config *cfg, struct startup *s)
+{
+	for (size_t i = 0; i < s->n; i++) {
+		struct held_volume *h = &s->volumes[i];
+		if (h->lockfd >= 0)
+			h->holder = holders_add(h->dirfd) == 0;
+		journal_event(h->dirfd, &cfg->volumes[i], "start", cfg->volumes[i].expected,
+			      cfg->volumes[i].expected, NULL);
+	}
 }
 
 void startup_journal(const struct config *cfg, const struct startup *s, const char *event,

@@ -25,6 +25,11 @@ struct startup {
  * hooks_privs: identity for migration hooks. */
 int startup_admit(const struct config *cfg, const struct privs *hooks_privs, struct startup *s);
 
+/* PROGRAM has started: our holders files and the start events. Written
+ * after the fork, while PROGRAM loads, since the shared lock decides and
+ * these are only for people. */
+void startup_started(const struct config *cfg, struct startup *s);
+
 /* Adds an event to the journal of every volume that has .volinit/. */
 void startup_journal(const struct config *cfg, const struct startup *s, const char *event,
 		     const char *detail);

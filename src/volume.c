@@ -4,7 +4,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <limits.h>
+#include <sys/stat.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -60,10 +60,13 @@ static void unescape_octal(char *s)
 	*w = '\0';
 }
 
+/* A mount point listed in mountinfo that is the very directory path names
+ * (same device and inode): no realpath needed, and symlinks in path or in
+ * the mount table do not matter. */
 int volume_is_mountpoint(const char *path)
 {
-	char real[PATH_MAX];
-	if (!realpath(path, real))
+	struct stat want;
+	if (stat(path, &want) != 0)
 		return -1;
 	FILE *f = fopen("/proc/self/mountinfo", "re");
 	if (!f)
@@ -79,7 +82,9 @@ int volume_is_mountpoint(const char *path)
 		if (!field)
 			continue;
 		unescape_octal(field);
-		found = strcmp(field, real) == 0;
+		struct stat st;
+		found = stat(field, &st) == 0 && st.st_dev == want.st_dev &&
+			st.st_ino == want.st_ino;
 	}
 	free(line);
 	fclose(f);
