@@ -236,3 +236,25 @@ $(wait_for_files "$TD/go" 1)"
 	[ "$(mg_version)" = 2 ]
 	[ -z "$(ls -A "$VOL/.volinit/holders")" ]
 }
+
+@test "volinit migrate on a current volume exits 0 at once while an app holds the shared lock (a second replica's init container)" {
+	echo 2 >"$VOL/schema_version.txt"
+	mg_hook 2
+	other_conf "$CONF" 2 "lock_timeout = 30"
+	mg_bg "$TD/app.out" "$VOLINIT" -c "$CONF" -- "$PROBE" signals "$TD/app.sig"
+	local apid=$MG_PID
+	mg_wait_line "$TD/app.sig" '^ready$'
+
+	local t0=$SECONDS
+	run vi migrate -c "$CONF"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	# Well inside lock_timeout: it never queued for the exclusive lock.
+	[ $((SECONDS - t0)) -lt 5 ]
+	[ ! -s "$HLOG" ]
+	[ "$(mg_version)" = 2 ]
+
+	kill -TERM "$apid"
+	mg_wait_exit "$apid"
+	[ "$MG_RC" -eq 0 ]
+}
