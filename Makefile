@@ -27,7 +27,7 @@ HELPER_BINS = $(HELPER_SRCS:tests/helpers/%.c=$(BUILD)/helpers/%)
 
 ALL_CFLAGS = $(WARN) $(DEFS) $(PKG_CFLAGS) $(CFLAGS)
 
-.PHONY: all static check unit integration e2e sanitize install clean fuzz bench demo demo-container deps helpers
+.PHONY: all static check unit integration e2e sanitize fuzz-replay install clean fuzz bench demo demo-container deps helpers
 all: deps $(BUILD)/volinit
 
 # Installs what is missing (as root on Debian), or says the exact command.
@@ -79,7 +79,12 @@ sanitize: deps
 		LDFLAGS="-fsanitize=address,undefined" build/san/volinit $(UNIT_SRCS:tests/unit/%.c=build/san/unit/%) helpers
 	@sh tools/sanitize.sh build/san
 
-check: deps unit integration e2e sanitize
+# The fuzzers' seed corpora, replayed once under ASan/UBSan.
+fuzz-replay:
+	@sh tools/deps.sh fuzz
+	@sh tests/fuzz/replay.sh
+
+check: deps unit integration e2e sanitize fuzz-replay
 	@echo "make check: all suites passed"
 
 fuzz:
