@@ -792,3 +792,26 @@ EOF
 	run_volinit --bogus -c "$CFG" -- "$PROBE" touch "$T/ran"
 	refused 64
 }
+
+@test "config: a config file anyone may write is refused (78), one writable by its group is not" {
+	cfg <<EOF
+[data]
+path = $V
+expected = 2
+EOF
+	chmod 0666 "$CFG"
+	start
+	refused 78
+	assert_contains "$fatal" "$CFG: config file is writable by anyone"
+	chmod 0664 "$CFG"
+	start
+	assert_status 0
+	[ -e "$T/ran" ]
+}
+
+@test "config: a directory given as config file is 78" {
+	mkdir "$T/dir.ini"
+	run_volinit -c "$T/dir.ini" -- "$PROBE" touch "$T/ran"
+	refused 78
+	assert_contains "$fatal" "not a regular file"
+}
