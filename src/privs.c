@@ -320,8 +320,8 @@ static int verify_caps(unsigned long long keep, bool bounding_dropped, char *msg
 	return bad ? mismatch(msg, len, what[bad]) : 0;
 }
 
-/* True when the process already is this identity: then an unprivileged
- * volinit (Kubernetes runAsUser) need not switch. The primary group may be
+/* True when the process is this identity: then an unprivileged volinit
+ * (Kubernetes runAsUser) need not switch. The primary group may be
  * missing from the supplementary list (runc leaves it empty): the gid gives
  * the same access. */
 static bool already(const struct privs *p)
@@ -354,10 +354,12 @@ static bool already(const struct privs *p)
 
 static int switch_user(const struct privs *p, char *msg, size_t len)
 {
-	if (already(p))
-		return 0;
-	if (setgroups(p->ngroups, p->groups) != 0)
+	if (setgroups(p->ngroups, p->groups) != 0) {
+		/* Not allowed to switch, but already that user: nothing to do. */
+		if (errno == EPERM && already(p))
+			return 0;
 		return failed(msg, len, "set supplementary groups");
+	}
 	if (setresgid(p->gid, p->gid, p->gid) != 0)
 		return failed(msg, len, "set the group id");
 	if (setresuid(p->uid, p->uid, p->uid) != 0)

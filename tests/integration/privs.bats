@@ -331,17 +331,38 @@ expect_refused_77() {
 	[[ "$output" == *"volinit: FATAL: cannot drop a capability from the bounding set"* ]]
 }
 
+# volinit started as the user already, as runc does it for --user or
+# Kubernetes' runAsUser: setpriv ARGS... volinit -c $CONF PROGRAM...
+unprivileged() {
+	local args=()
+	while [ "$1" != -- ]; do args+=("$1"); shift; done
+	shift
+	timeout -k 5 "$PV_TIMEOUT" setpriv "${args[@]}" --inh-caps=-all -- \
+		"$VOLINIT" -c "$CONF" -- "$@"
+}
+
 @test "an unprivileged volinit already running as the configured user (Kubernetes runAsUser) starts the app" {
 	conf "user = 4200:4300"
-	run -0 timeout -k 5 "$PV_TIMEOUT" setpriv --reuid 4200 --regid 4300 --groups 4300 \
-		--inh-caps=-all -- "$VOLINIT" -c "$CONF" -- "$PROBE" status "$PT/status"
+	run -0 unprivileged --reuid 4200 --regid 4300 --groups 4300 -- "$PROBE" status "$PT/status"
 	echo "$output"
 	expect_ids 4200 4300 "4300"
 	[ "$(field CapEff)" = $NONE ]
-	# Another user it cannot become: 77.
+	# runc leaves the supplementary groups empty: the gid gives the same access.
+	run -0 unprivileged --reuid 4200 --regid 4300 --clear-groups -- "$PROBE" status "$PT/status"
+	echo "$output"
+	expect_ids 4200 4300 ""
+}
+
+@test "an unprivileged volinit that is not exactly the configured user: 77, nothing runs" {
 	conf "user = 4201:4300"
-	run timeout -k 5 "$PV_TIMEOUT" setpriv --reuid 4200 --regid 4300 --groups 4300 \
-		--inh-caps=-all -- "$VOLINIT" -c "$CONF" -- "$PROBE" touch "$PT/marker"
+	run unprivileged --reuid 4200 --regid 4300 --groups 4300 -- "$PROBE" touch "$PT/marker"
+	echo "$output"
+	[ "$status" -eq 77 ]
+	[ "$(grep -c '^volinit: FATAL:' <<<"$output")" -eq 1 ]
+	[ ! -e "$PT/marker" ]
+	# A supplementary group more than configured is not dropped silently.
+	conf "user = 4200:4300"
+	run unprivileged --reuid 4200 --regid 4300 --groups 4300,4301 -- "$PROBE" touch "$PT/marker"
 	echo "$output"
 	[ "$status" -eq 77 ]
 	[ ! -e "$PT/marker" ]
