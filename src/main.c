@@ -230,6 +230,8 @@ static int run_program(struct cli *cli, struct config *cfg)
 
 	struct privs privs;
 	int rc = privs_resolve(cfg, "/", &privs);
+	if (!rc)
+		rc = privs_check(&privs); /* before any volume is touched */
 	if (rc)
 		return rc;
 	struct startup held;
@@ -287,6 +289,8 @@ int main(int argc, char **argv)
 	case CMD_MIGRATE: {
 		struct privs privs;
 		rc = privs_resolve(&cfg, "/", &privs);
+		if (!rc)
+			rc = privs_check(&privs);
 		if (!rc)
 			rc = command_migrate(&cfg, &privs, cli.dry_run);
 		break;

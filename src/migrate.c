@@ -47,6 +47,53 @@ void migrate_plan_free(struct migrate_plan *plan)
 	plan->n = 0;
 }
 
+/* Insertion sort: a migrations directory holds tens of hooks, and qsort
+ * would cost the static binary more than this. */
+static void sort_by_step(struct migrate_step *s, size_t n)
+{
+	for (size_t i = 1; i < n; i++) {
+		struct migrate_step key = s[i];
+		size_t j = i;
+		for (; j > 0 && s[j - 1].to > key.to; j--)
+			s[j] = s[j - 1];
+		s[j] = key;
+	}
+}
+
+/* Every hook in the directory, sorted by step. Returns 0 or an errno. */
+static int list_hooks(const char *dir, struct migrate_step **out, size_t *n)
+{
+	*out = NULL;
+	*n = 0;
+	DIR *d = opendir(dir);
+	if (!d)
+		return errno;
+	size_t cap = 0;
+	int err = 0;
+	struct dirent *e;
+	while ((e = readdir(d)) != NULL) {
+		int32_t step;
+		if (e->d_name[0] == '.' || migrate_hook_step(e->d_name, &step) != 0)
+			continue;
+		if (*n == cap) {
+			cap = cap ? 2 * cap : 32;
+			struct migrate_step *grown = realloc(*out, cap * sizeof(**out));
+			if (!grown) {
+				err = ENOMEM;
+				break;
+			}
+			*out = grown;
+		}
+		(*out)[*n].to = step;
+		snprintf((*out)[*n].hook, sizeof((*out)[*n].hook), "%s", e->d_name);
+		(*n)++;
+	}
+	closedir(d);
+	if (!err)
+		sort_by_step(*out, *n);
+	return err;
+}
+
 int migrate_plan(const struct volume_conf *v, int32_t from, struct migrate_plan *plan)
 {
 	memset(plan, 0, sizeof(*plan));
@@ -60,72 +107,60 @@ int migrate_plan(const struct volume_conf *v, int32_t from, struct migrate_plan 
 				  "hook for each step");
 		return 80;
 	}
-	size_t n = (size_t)(v->expected - from);
-	plan->steps = calloc(n ? n : 1, sizeof(*plan->steps));
-	if (!plan->steps) {
-		log_fatal(70, v->name, "out of memory");
-		return 70;
-	}
-	plan->n = n;
-	DIR *d = opendir(v->migrations);
-	if (!d) {
+	struct migrate_step *hooks;
+	size_t nhooks;
+	int err = list_hooks(v->migrations, &hooks, &nhooks);
+	if (err) {
 		log_fatal(80, v->name, "volume \"%s\": cannot read the migrations directory %s: %s",
-			  v->name, v->migrations, strerror(errno));
+			  v->name, v->migrations, strerror(err));
+		free(hooks);
 		return 80;
 	}
-	int rc = 0;
-	struct dirent *e;
-	/* Every name is looked at, so two hooks for one step are found even
+	/* Sorted: two hooks for one step stand side by side, found even
 	 * outside the path this volume takes. */
-	struct { int32_t step; char name[256]; } seen[512];
-	size_t nseen = 0;
-	while (!rc && (e = readdir(d)) != NULL) {
-		int32_t step;
-		if (e->d_name[0] == '.' || migrate_hook_step(e->d_name, &step) != 0)
-			continue;
-		for (size_t i = 0; i < nseen; i++) {
-			if (seen[i].step == step) {
-				log_fatal(78, v->name, "migrations %s: two hooks for step %d: \"%s\" and "
-						       "\"%s\"", v->migrations, (int)step,
-					  seen[i].name, e->d_name);
-				rc = 78;
-			}
+	for (size_t i = 1; i < nhooks; i++) {
+		if (hooks[i].to == hooks[i - 1].to) {
+			log_fatal(78, v->name, "migrations %s: two hooks for step %d: \"%s\" and \"%s\"",
+				  v->migrations, (int)hooks[i].to, hooks[i - 1].hook, hooks[i].hook);
+			free(hooks);
+			return 78;
 		}
-		if (nseen < sizeof(seen) / sizeof(seen[0])) {
-			seen[nseen].step = step;
-			snprintf(seen[nseen].name, sizeof(seen[nseen].name), "%s", e->d_name);
-			nseen++;
-		}
-		if (rc || step <= from || step > v->expected)
-			continue;
-		struct migrate_step *s = &plan->steps[step - from - 1];
-		s->to = step;
-		snprintf(s->hook, sizeof(s->hook), "%s", e->d_name);
 	}
-	closedir(d);
-	for (size_t i = 0; !rc && i < n; i++) {
-		struct migrate_step *s = &plan->steps[i];
-		int32_t to = from + 1 + (int32_t)i;
-		if (s->to != to) {
+	/* The steps from+1..expected, each exactly once: a run of consecutive
+	 * hooks. The plan is a slice of the list, never larger than it. */
+	size_t first = 0;
+	while (first < nhooks && hooks[first].to <= from)
+		first++;
+	int32_t want = from + 1;
+	size_t i = first;
+	for (; want <= v->expected; want++, i++) {
+		if (i >= nhooks || hooks[i].to != want) {
 			log_fatal(80, v->name, "volume \"%s\" (%s): no hook for step %d -> %d in %s",
-				  v->name, v->path, (int)to - 1, (int)to, v->migrations);
+				  v->name, v->path, (int)want - 1, (int)want, v->migrations);
 			log_hint(v->name, "nothing on the volume was changed; name the hook %d or "
-					  "%04d-what-it-does", (int)to, (int)to);
-			rc = 80;
-			break;
+					  "%04d-what-it-does", (int)want, (int)want);
+			free(hooks);
+			return 80;
 		}
+		if (want == v->expected)
+			break;
+	}
+	size_t n = v->expected > from ? i - first + 1 : 0;
+	memmove(hooks, hooks + first, n * sizeof(*hooks));
+	plan->steps = hooks;
+	plan->n = n;
+	for (size_t k = 0; k < n; k++) {
 		char path[4096];
 		struct stat st;
-		snprintf(path, sizeof(path), "%s/%s", v->migrations, s->hook);
+		snprintf(path, sizeof(path), "%s/%s", v->migrations, plan->steps[k].hook);
 		if (stat(path, &st) != 0 || !S_ISREG(st.st_mode) || access(path, X_OK) != 0) {
 			log_fatal(126, v->name, "volume \"%s\": hook %s is not an executable file",
 				  v->name, path);
-			rc = 126;
+			migrate_plan_free(plan);
+			return 126;
 		}
 	}
-	if (rc)
-		migrate_plan_free(plan);
-	return rc;
+	return 0;
 }
 
 /* volinit's environment with VOLINIT_VOLUME, _PATH, _FROM, _TO set. */

@@ -116,16 +116,21 @@ static int open_volume(const struct volume_conf *v, struct held_volume *h)
 		return d.code;
 	}
 	h->lockfd = lock_open(h->dirfd, true);
-	if (h->lockfd < 0) {
+	if (h->lockfd < 0 && errno == EROFS) {
 		/* A read-only volume: nobody can migrate it through this mount
-		 * either, so there is nothing to lock against. */
-		if (errno == ELOOP || errno == ENOTDIR)
-			log_warn(v->name, "volume \"%s\": %s/.volinit is not a directory (a symlink?); "
-					  "going on without a lock", v->name, v->path);
-		else
-			log_info(v->name, "volume \"%s\": no lock (%s); going on without", v->name,
-				 strerror(errno));
+		 * either, so there is nothing to lock against. A write it needs
+		 * fails with 73 on its own. */
+		log_info(v->name, "volume \"%s\": read-only, no lock; going on without", v->name);
 		return 0;
+	}
+	if (h->lockfd < 0) {
+		int err = errno;
+		log_fatal(73, v->name, "volume \"%s\" (%s): cannot open .volinit/lock: %s%s", v->name,
+			  v->path, strerror(err),
+			  err == ELOOP || err == ENOTDIR ? " (.volinit or its lock is not what volinit "
+							   "made: a planted symlink?)" : "");
+		log_hint(v->name, "the data on the volume was not changed");
+		return 73;
 	}
 	return lock_wait(h->lockfd, h->dirfd, v, LOCK_SHARED);
 }

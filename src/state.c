@@ -25,7 +25,12 @@ int state_open(int voldirfd, bool create)
 	}
 	/* O_NOFOLLOW: a .volinit planted as a symlink must not lead volinit
 	 * to read or write outside the volume. */
-	return openat(voldirfd, VOLUME_STATE_DIR, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	int fd = openat(voldirfd, VOLUME_STATE_DIR, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	struct stat st;
+	/* Before volinit writes in it, it is volinit's alone again. */
+	if (fd >= 0 && create && fstat(fd, &st) == 0 && (st.st_mode & 077))
+		fchmod(fd, 0700);
+	return fd;
 }
 
 int state_dirty_read(int voldirfd, char *detail, size_t len)

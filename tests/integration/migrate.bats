@@ -349,3 +349,27 @@ start 3 3"$ ]]
 	[ "$status" -eq 126 ]
 	[ "$(mg_version)" = 1 ]
 }
+
+@test "a gap of two billion steps with no hooks is a missing step (80), planned without allocating per step" {
+	echo 0 >"$VOL/schema_version.txt"
+	mg_hook 1
+	mg_conf 2147483647
+	run vi migrate -c "$CONF"
+	echo "$output"
+	[ "$status" -eq 80 ]
+	[[ "$output" == *"FATAL"*"no hook for step 1 -> 2"* ]]
+	[ ! -s "$HLOG" ]
+	[ "$(mg_version)" = 0 ]
+	run vi check -c "$CONF"
+	[ "$status" -eq 80 ]
+}
+
+@test "a .volinit/ found with mode 0777 is made 0700 again before volinit writes in it" {
+	echo 1 >"$VOL/schema_version.txt"
+	mkdir -m 0777 "$VOL/.volinit"
+	chmod 0777 "$VOL/.volinit"
+	mg_conf 1
+	run vi -c "$CONF" -- true
+	[ "$status" -eq 0 ]
+	[ "$(stat -c %a "$VOL/.volinit")" = 700 ]
+}

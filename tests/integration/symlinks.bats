@@ -427,8 +427,7 @@ plant_inner_links() {
 	outside_untouched
 }
 
-# bats test_tags=known-bug
-@test "a planted .volinit/lock symlink does not let a start migrate without the lock [KNOWN BUG: startup goes on without a lock]" {
+@test "a planted .volinit/lock symlink does not let a start migrate without the lock (73)" {
 	plant_outside
 	echo 1 >"$VOL/schema_version.txt"
 	conf 1
@@ -441,7 +440,8 @@ plant_inner_links() {
 	run vi -c "$CONF" -- "$PROBE" touch "$TD/marker"
 	echo "$output"
 	# Migrating unlocked would let two replicas migrate at once.
-	[ "$status" -ne 0 ]
+	[ "$status" -eq 73 ]
+	[[ "$output" == *"FATAL"*".volinit/lock"* ]]
 	[ "$(cat "$VOL/schema_version.txt")" = 1 ]
 	[ ! -e "$TD/marker" ]
 	untouched
