@@ -312,14 +312,19 @@ IGNORE="$(kill -l HUP),$(kill -l PIPE),$(kill -l USR2)"
 	same_signals "$T/ref" "$T/got"
 	timeout -k 5 "$VI_TIMEOUT" unshare --pid --fork --mount-proc \
 		"$PROBE" reset exec "$VOLINIT" -c "$CFG" -- "$PROBE" status "$T/got0" 3>&-
+	# "reset" cannot touch glibc's own signals 32 and 33, which some
+	# parents (GNU make) leave ignored: the reference is a reset probe.
+	"$PROBE" reset status "$T/ref0"
 	[ "$(status_field "$T/got0" SigBlk)" = 0000000000000000 ]
-	[ "$(status_field "$T/got0" SigIgn)" = 0000000000000000 ]
+	[ "$(status_field "$T/got0" SigIgn)" = "$(status_field "$T/ref0" SigIgn)" ]
 }
 
 @test "not pid1: a shell's trap '' HUP stays ignored in PROGRAM" {
 	timeout -k 5 "$VI_TIMEOUT" "$PROBE" reset exec bash -c 'trap "" HUP; exec "$@"' bash \
 		"$VOLINIT" -c "$CFG" -- "$PROBE" status "$T/got" 3>&-
-	[ "$(status_field "$T/got" SigIgn)" = 0000000000000001 ]
+	"$PROBE" reset status "$T/ref0"
+	[ "$(status_field "$T/got" SigIgn)" = \
+		"$(printf '%016x' $((0x$(status_field "$T/ref0" SigIgn) | 1)))" ]
 	[ "$(status_field "$T/got" SigBlk)" = 0000000000000000 ]
 }
 
