@@ -1,6 +1,7 @@
 /* commands: check, status, migrate and stamp (see commands.h). check and
  * status create nothing on a volume and work on a read-only mount. */
 #include "commands.h"
+#include "apply.h"
 #include "guard.h"
 #include "holders.h"
 #include "jbuf.h"
@@ -272,6 +273,33 @@ static void close_exclusive(int dirfd, int lockfd)
 		close(dirfd);
 }
 
+/* A volume that needs nothing: looked at under the shared lock, which a
+ * running app's shared lock does not deny (a second replica's init
+ * container must not wait for the first replica to stop). Returns 1 when
+ * current, 0 when not, or sets *rc. */
+static int already_current(const struct volume_conf *v, int *rc)
+{
+	int dirfd = -1;
+	struct observation obs;
+	guard_observe(v, &obs, &dirfd);
+	int lockfd = shared_lock_if_any(v, dirfd, rc);
+	int current = 0;
+	if (*rc == 0) {
+		guard_observe(v, &obs, &dirfd);
+		struct decision d = guard_decide(v, &obs, GUARD_MIGRATE);
+		if (d.action == ACT_RUN) {
+			current = 1;
+			log_info(v->name, "volume \"%s\" (%s): at %d, nothing to do", v->name, v->path,
+				 (int)d.from);
+		}
+	}
+	if (lockfd >= 0)
+		close(lockfd);
+	if (dirfd >= 0)
+		close(dirfd);
+	return current;
+}
+
 static int migrate_one(const struct volume_conf *v, const struct privs *hooks, bool dry_run)
 {
 	int dirfd = -1, lockfd = -1, rc = 0;
@@ -279,71 +307,15 @@ static int migrate_one(const struct volume_conf *v, const struct privs *hooks, b
 	if (dry_run) {
 		guard_observe(v, &obs, &dirfd);
 		lockfd = shared_lock_if_any(v, dirfd, &rc);
+	} else if (already_current(v, &rc) || rc) {
+		return rc;
 	} else {
-		/* A look under the shared lock first: a volume already current
-		 * needs no exclusive lock, which a running app's shared lock
-		 * would deny (a second replica's init container must not wait
-		 * for the first replica to stop). */
-		guard_observe(v, &obs, &dirfd);
-		lockfd = shared_lock_if_any(v, dirfd, &rc);
-		bool current = false;
-		if (rc == 0) {
-			guard_observe(v, &obs, &dirfd);
-			current = guard_decide(v, &obs, GUARD_MIGRATE).action == ACT_RUN;
-		}
-		if (current) {
-			log_info(v->name, "volume \"%s\" (%s): at %d, nothing to do", v->name,
-				 v->path, (int)obs.version);
-			if (lockfd >= 0)
-				close(lockfd);
-			if (dirfd >= 0)
-				close(dirfd);
-			return 0;
-		}
-		if (lockfd >= 0)
-			close(lockfd);
-		if (dirfd >= 0)
-			close(dirfd);
-		rc = rc ? rc : open_exclusive(v, &dirfd, &lockfd);
+		rc = open_exclusive(v, &dirfd, &lockfd);
 	}
-	for (int round = 0; rc == 0 && round < 2; round++) {
+	if (rc == 0) {
 		guard_observe(v, &obs, &dirfd);
 		struct decision d = guard_decide(v, &obs, GUARD_MIGRATE);
-		if (d.action == ACT_RESTORE && dry_run) {
-			printf("volume \"%s\" (%s): dirty; its snapshot would be restored first\n",
-			       v->name, v->path);
-		} else if (d.action == ACT_RESTORE) {
-			rc = migrate_recover(v, dirfd, &obs, hooks);
-			continue; /* then decide again */
-		} else if (d.action == ACT_MIGRATE) {
-			rc = migrate_volume(v, dirfd, d.from, hooks, dry_run);
-		} else if (d.action == ACT_REFUSE) {
-			if (d.code == 80 && obs.what == OBS_VERSION && !v->migrations)
-				rc = migrate_plan(v, d.from, &(struct migrate_plan){ 0 });
-			else
-				guard_report_refusal(v, &obs, &d), rc = d.code;
-		} else if (d.action == ACT_INIT || d.action == ACT_ADOPT) {
-			int32_t to = d.action == ACT_INIT ? v->expected : d.from;
-			if (dry_run) {
-				printf("volume \"%s\" (%s): would write %s = %d\n", v->name, v->path,
-				       v->version_file, (int)to);
-			} else if ((rc = version_write_at(dirfd, v->version_file, to)) != 0) {
-				log_fatal(73, v->name, "volume \"%s\" (%s): cannot write %s: %s", v->name,
-					  v->path, v->version_file, strerror(rc));
-				rc = 73;
-			} else {
-				journal_event(dirfd, v, "stamp", -1, to, action_names[d.action]);
-				if (d.from < v->expected && d.action == ACT_ADOPT)
-					continue; /* adopted below expected: now migrate */
-			}
-		} else {
-			if (dry_run)
-				printf("volume \"%s\" (%s): at %d, nothing to do\n", v->name, v->path,
-				       (int)d.from);
-			log_info(v->name, "volume \"%s\" (%s): at %d, nothing to do", v->name, v->path,
-				 (int)d.from);
-		}
-		break;
+		rc = apply_decision(v, dirfd, &obs, &d, GUARD_MIGRATE, hooks, dry_run);
 	}
 	if (dry_run) {
 		if (lockfd >= 0)

@@ -357,10 +357,8 @@ int migrate_volume(const struct volume_conf *v, int voldirfd, int32_t from,
 	return rc;
 }
 
-int migrate_recover(const struct volume_conf *v, int voldirfd, const struct observation *obs,
-		    const struct privs *privs)
+int migrate_recover(const struct volume_conf *v, int voldirfd, const struct observation *obs)
 {
-	(void)privs;
 	log_notice(v->name, "volume \"%s\" (%s): an interrupted migration left it dirty (%s); "
 			    "restoring its snapshot", v->name, v->path, obs->detail);
 	int err = snapshot_restore(voldirfd);

@@ -40,7 +40,6 @@ int migrate_volume(const struct volume_conf *v, int voldirfd, int32_t from,
 
 /* A dirty volume with a complete snapshot: restores it and removes the
  * marker, as if the interrupted migration never began. */
-int migrate_recover(const struct volume_conf *v, int voldirfd, const struct observation *obs,
-		    const struct privs *privs);
+int migrate_recover(const struct volume_conf *v, int voldirfd, const struct observation *obs);
 
 #endif

@@ -2,60 +2,19 @@
  * is looked at under a shared lock and every refusal reported; only when
  * none refuses is anything written. */
 #include "startup.h"
+#include "apply.h"
 #include "guard.h"
 #include "holders.h"
 #include "journal.h"
 #include "lock.h"
 #include "log.h"
 #include "migrate.h"
-#include "version.h"
 #include "volume.h"
 
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-
-static int write_version(const struct volume_conf *v, int dirfd, int32_t version,
-			 const char *why)
-{
-	int err = version_write_at(dirfd, v->version_file, version);
-	if (err) {
-		log_fatal(73, v->name, "volume \"%s\" (%s): cannot write %s: %s", v->name, v->path,
-			  v->version_file, strerror(err));
-		log_hint(v->name, "is the volume read-only, full, or owned by another user?");
-		return 73;
-	}
-	log_notice(v->name, "volume \"%s\" (%s): %s; wrote %s = %d", v->name, v->path, why,
-		   v->version_file, (int)version);
-	journal_event(dirfd, v, "stamp", version, version, why);
-	return 0;
-}
-
-/* Does what the decision asks; the caller holds the exclusive lock. */
-static int act(const struct volume_conf *v, int dirfd, const struct observation *obs,
-	       const struct decision *d, const struct privs *hp)
-{
-	switch (d->action) {
-	case ACT_RUN:
-		return 0;
-	case ACT_INIT:
-		return write_version(v, dirfd, v->expected, "initialized an empty volume");
-	case ACT_ADOPT:
-		return write_version(v, dirfd, d->from, "adopted the data without version file "
-						       "as its baseline");
-	case ACT_MIGRATE:
-		return migrate_volume(v, dirfd, d->from, hp, false);
-	case ACT_RESTORE:
-		return migrate_recover(v, dirfd, obs, hp);
-	case ACT_REFUSE:
-		break;
-	}
-	guard_report_refusal(v, obs, d);
-	journal_event(dirfd, v, "refuse", obs->what == OBS_VERSION ? obs->version : -1, v->expected,
-		      guard_state_name(v, obs));
-	return d->code;
-}
 
 /* Takes the exclusive lock to act, or finds under a shared lock that
  * another instance already did it. Never queues for the exclusive lock
@@ -76,13 +35,7 @@ static int settle(const struct volume_conf *v, struct held_volume *h, const stru
 				holders_clear(h->dirfd);
 				h->holder = holders_add(h->dirfd) == 0;
 			}
-			int rc = act(v, h->dirfd, &obs, &d, hp);
-			if (rc == 0 && d.action == ACT_RESTORE) {
-				/* As if that migration never began: decide again. */
-				guard_observe(v, &obs, &h->dirfd);
-				d = guard_decide(v, &obs, GUARD_START);
-				rc = act(v, h->dirfd, &obs, &d, hp);
-			}
+			int rc = apply_decision(v, h->dirfd, &obs, &d, GUARD_START, hp, false);
 			if (h->lockfd >= 0)
 				lock_try(h->lockfd, LOCK_SHARED); /* a downgrade never waits */
 			return rc;
@@ -98,7 +51,7 @@ static int settle(const struct volume_conf *v, struct held_volume *h, const stru
 		if (d.action == ACT_RUN)
 			return 0; /* another instance brought it up to date */
 		if (d.action == ACT_REFUSE)
-			return act(v, h->dirfd, &obs, &d, hp);
+			return apply_decision(v, h->dirfd, &obs, &d, GUARD_START, hp, false);
 	}
 }
 
@@ -157,7 +110,7 @@ int startup_admit(const struct config *cfg, const struct privs *hp, struct start
 			guard_observe(v, &obs, &h->dirfd);
 			struct decision d = guard_decide(v, &obs, GUARD_START);
 			if (d.action == ACT_REFUSE) {
-				rc = act(v, h->dirfd, &obs, &d, hp);
+				rc = apply_decision(v, h->dirfd, &obs, &d, GUARD_START, hp, false);
 			} else if (d.action == ACT_MIGRATE) {
 				/* Every volume's plan before any volume changes. */
 				struct migrate_plan plan;
