@@ -40,11 +40,35 @@ static int open_dir_at(int dirfd, const char *name)
 	return openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 }
 
-/* A new descriptor for the same directory: a dup would share the read
- * position, and a directory read to its end once would look empty. */
-static int reopen_dir(int dirfd)
+/* Reads dirfd's entries through a new descriptor: a dup would share the
+ * read position, and a directory read to its end once would look empty.
+ * Returns NULL with errno on failure. */
+static DIR *open_entries(int dirfd)
 {
-	return openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int fd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return NULL;
+	DIR *d = fdopendir(fd);
+	if (!d) {
+		int err = errno;
+		close(fd);
+		errno = err;
+	}
+	return d;
+}
+
+/* The next entry's name, leaving out "." and "..", and .volinit when
+ * skip_state; NULL at the end. */
+static const char *next_entry(DIR *d, bool skip_state)
+{
+	struct dirent *e;
+	while ((e = readdir(d)) != NULL) {
+		const char *n = e->d_name;
+		if (strcmp(n, ".") != 0 && strcmp(n, "..") != 0 &&
+		    !(skip_state && strcmp(n, VOLUME_STATE_DIR) == 0))
+			return n;
+	}
+	return NULL;
 }
 
 static int copy_data(int in, int out, off_t size)
@@ -162,22 +186,13 @@ static int copy_special(int src, int dst, const char *name, const struct stat *s
 
 static int copy_dir(struct copy *c, int src, int dst, bool skip_state)
 {
-	int fd = reopen_dir(src);
-	if (fd < 0)
+	DIR *d = open_entries(src);
+	if (!d)
 		return errno;
-	DIR *d = fdopendir(fd);
-	if (!d) {
-		close(fd);
-		return errno;
-	}
 	int err = 0;
 	size_t base = strlen(c->path);
-	struct dirent *e;
-	while (!err && (e = readdir(d)) != NULL) {
-		const char *n = e->d_name;
-		if (strcmp(n, ".") == 0 || strcmp(n, "..") == 0 ||
-		    (skip_state && strcmp(n, VOLUME_STATE_DIR) == 0))
-			continue;
+	const char *n;
+	while (!err && (n = next_entry(d, skip_state)) != NULL) {
 		if ((size_t)snprintf(c->path + base, sizeof(c->path) - base, "%s%s",
 				     base ? "/" : "", n) >= sizeof(c->path) - base) {
 			err = ENAMETOOLONG;
@@ -218,24 +233,31 @@ int snapshot_copy_tree(int srcfd, int dstfd, bool skip_state)
 	return err;
 }
 
+/* The tree, then the root directory's own owner, mode and times (the
+ * snapshot directory carries the volume root's, so a restore puts them
+ * back), then a sync of the whole filesystem: durable when it returns. */
+static int copy_volume(int src, int dst, bool skip_state)
+{
+	struct stat root;
+	int err = snapshot_copy_tree(src, dst, skip_state);
+	if (!err && fstat(src, &root) != 0)
+		err = errno;
+	if (!err)
+		err = copy_meta(dst, &root);
+	if (!err && syncfs(dst) != 0)
+		err = errno;
+	return err;
+}
+
 /* Removes everything below dirfd (but .volinit when skip_state). */
 static int clear_dir(int dirfd, bool skip_state)
 {
-	int fd = reopen_dir(dirfd);
-	if (fd < 0)
+	DIR *d = open_entries(dirfd);
+	if (!d)
 		return errno;
-	DIR *d = fdopendir(fd);
-	if (!d) {
-		close(fd);
-		return errno;
-	}
 	int err = 0;
-	struct dirent *e;
-	while ((e = readdir(d)) != NULL) {
-		const char *n = e->d_name;
-		if (strcmp(n, ".") == 0 || strcmp(n, "..") == 0 ||
-		    (skip_state && strcmp(n, VOLUME_STATE_DIR) == 0))
-			continue;
+	const char *n;
+	while ((n = next_entry(d, skip_state)) != NULL) {
 		if (unlinkat(dirfd, n, 0) == 0)
 			continue;
 		if (errno != EISDIR && errno != EPERM) {
@@ -273,20 +295,13 @@ struct usage {
 
 static void measure(int dirfd, bool skip_state, struct usage *u)
 {
-	int fd = reopen_dir(dirfd);
-	DIR *d = fd < 0 ? NULL : fdopendir(fd);
-	if (!d) {
-		if (fd >= 0)
-			close(fd);
+	DIR *d = open_entries(dirfd);
+	if (!d)
 		return;
-	}
-	struct dirent *e;
-	while ((e = readdir(d)) != NULL) {
-		const char *n = e->d_name;
+	const char *n;
+	while ((n = next_entry(d, skip_state)) != NULL) {
 		struct stat st;
-		if (strcmp(n, ".") == 0 || strcmp(n, "..") == 0 ||
-		    (skip_state && strcmp(n, VOLUME_STATE_DIR) == 0) ||
-		    fstatat(dirfd, n, &st, AT_SYMLINK_NOFOLLOW) != 0)
+		if (fstatat(dirfd, n, &st, AT_SYMLINK_NOFOLLOW) != 0)
 			continue;
 		u->inodes++;
 		u->bytes += (unsigned long long)st.st_blocks * 512;
@@ -330,16 +345,9 @@ int snapshot_take(const struct volume_conf *v, int voldirfd)
 	if (!err && (mkdirat(sfd, SNAPSHOT_TMP, 0700) != 0 ||
 		     (dst = open_dir_at(sfd, SNAPSHOT_TMP)) < 0))
 		err = errno;
-	if (!err)
-		err = snapshot_copy_tree(voldirfd, dst, true);
-	/* The snapshot directory carries the volume root's owner, mode and
-	 * times, so that a restore can put those back too. */
-	struct stat root;
-	if (!err && fstat(voldirfd, &root) == 0)
-		err = copy_meta(dst, &root);
 	/* Complete only once it is on disk: then the rename publishes it. */
-	if (!err && syncfs(dst) != 0)
-		err = errno;
+	if (!err)
+		err = copy_volume(voldirfd, dst, true);
 	if (dst >= 0)
 		close(dst);
 	if (!err && renameat(sfd, SNAPSHOT_TMP, sfd, SNAPSHOT) != 0)
@@ -380,12 +388,7 @@ int snapshot_restore(int voldirfd)
 		return errno;
 	int err = clear_dir(voldirfd, true);
 	if (!err)
-		err = snapshot_copy_tree(snap, voldirfd, false);
-	struct stat root;
-	if (!err && fstat(snap, &root) == 0)
-		err = copy_meta(voldirfd, &root);
-	if (!err && syncfs(voldirfd) != 0)
-		err = errno;
+		err = copy_volume(snap, voldirfd, false);
 	close(snap);
 	return err;
 }
