@@ -137,8 +137,7 @@ static void drain(unsigned grace)
 {
 	int status;
 	bool done, none_left;
-	pid_t none = 0;
-	reap(none, &status, &done, &none_left);
+	reap(0, &status, &done, &none_left); /* 0: no child is watched any more */
 	if (none_left)
 		return;
 	log_info(NULL, "program exited; giving the other processes %u s to finish", grace);
@@ -153,7 +152,7 @@ static void drain(unsigned grace)
 		siginfo_t si;
 		int sig = signals_wait(&si, &left);
 		if (sig == SIGCHLD) {
-			reap(none, &status, &done, &none_left);
+			reap(0, &status, &done, &none_left);
 			if (none_left)
 				return;
 		} else if (sig > 0 && !signals_self_sent(&si)) {
