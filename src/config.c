@@ -443,7 +443,7 @@ static int check_volumes(struct parse_state *ps)
 	return 0;
 }
 
-static int parse_stream(struct config *cfg, const char *name, FILE *f, char *err, size_t errlen)
+int config_load_stream(struct config *cfg, const char *name, FILE *f, char *err, size_t errlen)
 {
 	struct parse_state ps = {
 		.cfg = cfg, .file = name, .stream = f, .line = 1, .next_line = 1,
@@ -487,20 +487,7 @@ int config_load(struct config *cfg, const char *file, char *err, size_t errlen)
 		fclose(f);
 		return 78;
 	}
-	int rc = parse_stream(cfg, file, f, err, errlen);
-	fclose(f);
-	return rc;
-}
-
-int config_load_string(struct config *cfg, const char *name, const char *text, char *err,
-		       size_t errlen)
-{
-	FILE *f = fmemopen((void *)text, strlen(text), "r");
-	if (!f) {
-		snprintf(err, errlen, "%s: cannot read: %s", name, strerror(errno));
-		return 78;
-	}
-	int rc = parse_stream(cfg, name, f, err, errlen);
+	int rc = config_load_stream(cfg, file, f, err, errlen);
 	fclose(f);
 	return rc;
 }

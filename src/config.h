@@ -5,6 +5,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "log.h"
 
@@ -57,10 +58,10 @@ void config_free(struct config *cfg);
  * ("FILE:LINE: ...") in err. */
 int config_load(struct config *cfg, const char *file, char *err, size_t errlen);
 
-/* Parses the text of an ini file (for tests and fuzzing); name is used in
- * messages. */
-int config_load_string(struct config *cfg, const char *name, const char *text,
-		       char *err, size_t errlen);
+/* The same from an open stream; name is used in messages. Tests and the
+ * fuzzer hand it fmemopen's stream (kept out of volinit itself, where
+ * fmemopen would cost the static binary a page). */
+int config_load_stream(struct config *cfg, const char *name, FILE *f, char *err, size_t errlen);
 
 /* Adds a volume from --expect PATH=VERSION. Returns 0, 64 for a malformed
  * argument, or 78 when the path is already declared. */

@@ -1,8 +1,10 @@
-/* fuzz_config: libFuzzer harness for the config loader (config_load_string)
+/* fuzz_config: libFuzzer harness for the config loader (config_load_stream)
  * and --expect (config_add_expect). Beyond the sanitizers, it checks what a
  * loaded config promises to the rest of volinit, and that a refusal always
  * says why with exit code 78 (64 for a malformed --expect). */
 #include "config.h"
+
+#include <stdio.h>
 
 #include <stdint.h>
 #include <stdlib.h>
@@ -47,7 +49,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	char err[512];
 	err[0] = '\0';
 	config_init(&cfg);
-	int rc = config_load_string(&cfg, "fuzz.ini", text, err, sizeof(err));
+	/* Up to the first NUL, as a file read by fgets would be. */
+	FILE *f = fmemopen(text, strlen(text), "r");
+	int rc = 78;
+	if (f) {
+		rc = config_load_stream(&cfg, "fuzz.ini", f, err, sizeof(err));
+		fclose(f);
+	} else {
+		snprintf(err, sizeof(err), "fuzz.ini: empty");
+	}
 	CHECK(rc == 0 || rc == 78);
 	if (rc == 0)
 		check_loaded(&cfg);

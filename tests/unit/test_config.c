@@ -15,7 +15,11 @@ static int load(struct config *cfg, const char *text)
 {
 	config_init(cfg);
 	err[0] = '\0';
-	return config_load_string(cfg, "t.ini", text, err, sizeof(err));
+	FILE *f = fmemopen((void *)text, strlen(text), "r");
+	assert_non_null(f);
+	int rc = config_load_stream(cfg, "t.ini", f, err, sizeof(err));
+	fclose(f);
+	return rc;
 }
 
 static void defaults(void **state)
