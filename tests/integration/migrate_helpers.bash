@@ -10,6 +10,9 @@
 MG_REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 : "${VOLINIT:=$MG_REPO/build/volinit}"
 : "${HELPERS:=$MG_REPO/build/helpers}"
+# The bounded waits (wait_for_file, wait_for_line) come from there.
+# shellcheck source=helpers.bash
+source "$BATS_TEST_DIRNAME/helpers.bash"
 : "${MG_TIMEOUT:=30}"
 PROBE=$HELPERS/probe
 
@@ -98,32 +101,10 @@ mg_events() {
 	jq -r '"\(.event) \(.from) \(.to)"' "${1:-$VOL}/.volinit/journal.jsonl"
 }
 
-# mg_wait_file FILE [SECONDS]: until FILE exists.
-mg_wait_file() {
-	local f=$1 t=${2:-$MG_TIMEOUT} end
-	end=$((SECONDS + t))
-	while [ ! -e "$f" ]; do
-		if [ "$SECONDS" -ge "$end" ]; then
-			echo "timed out after ${t}s waiting for $f" >&2
-			return 1
-		fi
-		sleep 0.02
-	done
-}
-
-# mg_wait_line FILE REGEX [SECONDS]: until a line of FILE matches.
-mg_wait_line() {
-	local f=$1 re=$2 t=${3:-$MG_TIMEOUT} end
-	end=$((SECONDS + t))
-	until [ -e "$f" ] && grep -Eq -- "$re" "$f"; do
-		if [ "$SECONDS" -ge "$end" ]; then
-			echo "timed out after ${t}s waiting for /$re/ in $f:" >&2
-			cat "$f" >&2 2>/dev/null
-			return 1
-		fi
-		sleep 0.02
-	done
-}
+# mg_wait_file FILE [SECONDS] / mg_wait_line FILE REGEX [SECONDS]: the
+# bounded waits of helpers.bash, with this suite's timeout.
+mg_wait_file() { wait_for_file "$1" "${2:-$MG_TIMEOUT}"; }
+mg_wait_line() { wait_for_line "$1" "$2" "${3:-$MG_TIMEOUT}"; }
 
 # mg_wait_count GLOB N [SECONDS]: until N files match GLOB.
 mg_wait_count() {
