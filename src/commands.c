@@ -236,7 +236,8 @@ int command_status(const struct config *cfg, bool json)
 }
 
 /* Opens the volume for a change: exclusive lock, .volinit/ created. */
-static int open_exclusive(const struct volume_conf *v, int *dirfd, int *lockfd)
+static int open_exclusive(const struct volume_conf *v, int *dirfd, int *lockfd,
+			  struct holder *holder)
 {
 	struct observation obs;
 	*dirfd = -1;
@@ -258,15 +259,14 @@ static int open_exclusive(const struct volume_conf *v, int *dirfd, int *lockfd)
 		/* No one else holds the lock: every file left is stale. Ours
 		 * names us to whoever waits meanwhile. */
 		holders_clear(*dirfd);
-		holders_add(*dirfd);
+		holders_add(*dirfd, holder);
 	}
 	return rc;
 }
 
-static void close_exclusive(int dirfd, int lockfd)
+static void close_exclusive(int dirfd, int lockfd, struct holder *holder)
 {
-	if (dirfd >= 0 && lockfd >= 0)
-		holders_remove(dirfd);
+	holders_remove(holder);
 	if (lockfd >= 0)
 		close(lockfd);
 	if (dirfd >= 0)
@@ -303,6 +303,7 @@ static int already_current(const struct volume_conf *v, int *rc)
 static int migrate_one(const struct volume_conf *v, const struct privs *hooks, bool dry_run)
 {
 	int dirfd = -1, lockfd = -1, rc = 0;
+	struct holder holder = HOLDER_NONE;
 	struct observation obs;
 	if (dry_run) {
 		guard_observe(v, &obs, &dirfd);
@@ -310,7 +311,7 @@ static int migrate_one(const struct volume_conf *v, const struct privs *hooks, b
 	} else if (already_current(v, &rc) || rc) {
 		return rc;
 	} else {
-		rc = open_exclusive(v, &dirfd, &lockfd);
+		rc = open_exclusive(v, &dirfd, &lockfd, &holder);
 	}
 	if (rc == 0) {
 		guard_observe(v, &obs, &dirfd);
@@ -323,7 +324,7 @@ static int migrate_one(const struct volume_conf *v, const struct privs *hooks, b
 		if (dirfd >= 0)
 			close(dirfd);
 	} else {
-		close_exclusive(dirfd, lockfd);
+		close_exclusive(dirfd, lockfd, &holder);
 	}
 	return rc;
 }
@@ -360,7 +361,8 @@ int command_stamp(const struct config *cfg, const char *volume, const char *vers
 		return 64;
 	}
 	int dirfd, lockfd;
-	int rc = open_exclusive(v, &dirfd, &lockfd);
+	struct holder holder = HOLDER_NONE;
+	int rc = open_exclusive(v, &dirfd, &lockfd, &holder);
 	if (rc == 0) {
 		struct observation obs;
 		guard_observe(v, &obs, &dirfd);
@@ -381,6 +383,6 @@ int command_stamp(const struct config *cfg, const char *volume, const char *vers
 				   obs.what == OBS_DIRTY ? "; dirty cleared" : "");
 		}
 	}
-	close_exclusive(dirfd, lockfd);
+	close_exclusive(dirfd, lockfd, &holder);
 	return rc;
 }

@@ -1,6 +1,7 @@
 /* holders: PATH/.volinit/holders/ (see holders.h). */
 #include "holders.h"
 #include "jbuf.h"
+#include "self.h"
 #include "state.h"
 
 #include <dirent.h>
@@ -12,64 +13,57 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static void our_name(char *buf, size_t len)
-{
-	char host[65] = "unknown";
-	gethostname(host, sizeof(host) - 1);
-	snprintf(buf, len, "%s-%ld", host, (long)getpid());
-}
-
 /* .volinit/holders/, never through a symlink. */
 static int open_holders_fd(int voldirfd, bool create)
 {
 	int sfd = state_open(voldirfd, false);
 	if (sfd < 0)
 		return -1;
-	if (create && mkdirat(sfd, "holders", 0700) == 0)
-		state_own(sfd, "holders");
-	else if (create && errno != EEXIST) {
-		close(sfd);
-		return -1;
-	}
 	int fd = openat(sfd, "holders", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0 && errno == ENOENT && create) {
+		bool made = mkdirat(sfd, "holders", 0700) == 0;
+		if (made)
+			state_own(sfd, "holders");
+		if (made || errno == EEXIST)
+			fd = openat(sfd, "holders", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	}
+	int err = errno;
 	close(sfd);
+	errno = err;
 	return fd;
 }
 
-int holders_add(int voldirfd)
+int holders_add(int voldirfd, struct holder *h)
 {
-	int hfd = open_holders_fd(voldirfd, true);
-	if (hfd < 0)
-		return errno;
-	char path[128], host[65] = "unknown", text[512], since[40];
-	gethostname(host, sizeof(host) - 1);
-	our_name(path, sizeof(path));
+	if (h->dirfd < 0) {
+		h->dirfd = open_holders_fd(voldirfd, true);
+		if (h->dirfd < 0)
+			return errno;
+		snprintf(h->name, sizeof(h->name), "%s-%ld", self_host(), self_pid());
+	}
+	char text[512], since[40];
 	struct jbuf t;
 	jbuf_init(&t, since, sizeof(since));
 	jbuf_time(&t);
-	const char *image = getenv("VOLINIT_IMAGE");
-	int n = snprintf(text, sizeof(text), "host=%s pid=%ld since=%s image=%s\n", host,
-			 (long)getpid(), since, image ? image : "");
-	int fd = openat(hfd, path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
-	if (fd >= 0)
-		state_own(hfd, path);
-	close(hfd);
+	int n = snprintf(text, sizeof(text), "host=%s pid=%ld since=%s image=%s\n", self_host(),
+			 self_pid(), since, self_image());
+	int fd = openat(h->dirfd, h->name, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC,
+			0600);
 	if (fd < 0)
 		return errno;
+	state_own(h->dirfd, h->name);
 	int err = write(fd, text, (size_t)n) == n ? 0 : EIO;
 	close(fd);
 	return err;
 }
 
-void holders_remove(int voldirfd)
+void holders_remove(struct holder *h)
 {
-	char path[128];
-	our_name(path, sizeof(path));
-	int hfd = open_holders_fd(voldirfd, false);
-	if (hfd >= 0) {
-		unlinkat(hfd, path, 0);
-		close(hfd);
-	}
+	if (h->dirfd < 0)
+		return;
+	unlinkat(h->dirfd, h->name, 0);
+	close(h->dirfd);
+	h->dirfd = -1;
 }
 
 static DIR *open_holders(int voldirfd)

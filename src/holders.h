@@ -6,11 +6,20 @@
 
 #include <stddef.h>
 
-/* Writes our file (no fsync: it is a hint). Returns 0 or errno. */
-int holders_add(int voldirfd);
+/* Our file. The directory stays open, so that removing the file when
+ * PROGRAM has exited is a single unlinkat. */
+struct holder {
+	int dirfd; /* .volinit/holders/, or -1 */
+	char name[96];
+};
+#define HOLDER_NONE ((struct holder){ .dirfd = -1 })
 
-/* Removes our file. */
-void holders_remove(int voldirfd);
+/* Writes our file (no fsync: it is a hint); again, it rewrites it.
+ * Returns 0 or errno. */
+int holders_add(int voldirfd, struct holder *h);
+
+/* Removes our file, if any, and closes the directory. */
+void holders_remove(struct holder *h);
 
 /* Removes every file: called under the exclusive lock, when no one else can
  * hold the lock and every file left is stale. */

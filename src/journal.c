@@ -2,6 +2,7 @@
  * on an O_APPEND descriptor keeps concurrent writers' lines whole. */
 #include "journal.h"
 #include "jbuf.h"
+#include "self.h"
 #include "state.h"
 
 #include <errno.h>
@@ -19,17 +20,15 @@ void journal_event(int voldirfd, const struct volume_conf *v, const char *event,
 {
 	if (voldirfd < 0)
 		return;
-	char line[1024], host[65] = "";
-	gethostname(host, sizeof(host) - 1);
-	const char *image = getenv("VOLINIT_IMAGE");
+	char line[1024];
 	struct jbuf b;
 	jbuf_init(&b, line, sizeof(line) - 1);
 	jbuf_puts(&b, "{\"time\":\"");
 	jbuf_time(&b);
 	jbuf_puts(&b, "\",\"host\":");
-	jbuf_json_str(&b, host);
-	jbuf_printf(&b, ",\"pid\":%ld,\"image\":", (long)getpid());
-	jbuf_json_str(&b, image ? image : "");
+	jbuf_json_str(&b, self_host());
+	jbuf_printf(&b, ",\"pid\":%ld,\"image\":", self_pid());
+	jbuf_json_str(&b, self_image());
 	jbuf_puts(&b, ",\"event\":");
 	jbuf_json_str(&b, event);
 	jbuf_puts(&b, ",\"volume\":");
@@ -56,9 +55,11 @@ void journal_event(int voldirfd, const struct volume_conf *v, const char *event,
 		return;
 	}
 	struct stat st;
-	if (fstat(fd, &st) == 0 && st.st_size == 0)
+	if (fstat(fd, &st) != 0)
+		st.st_size = 0;
+	if (st.st_size == 0)
 		state_own(sfd, JOURNAL); /* new */
-	if (fstat(fd, &st) == 0 && st.st_size + (off_t)b.len > JOURNAL_ROTATE_BYTES) {
+	if (st.st_size + (off_t)b.len > JOURNAL_ROTATE_BYTES) {
 		/* Two writers may both rotate; the second renames a short new
 		 * file over .1, losing at most a few lines of history. */
 		close(fd);

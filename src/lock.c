@@ -25,10 +25,15 @@ int lock_open(int voldirfd, bool create)
 	int sfd = state_open(voldirfd, create);
 	if (sfd < 0)
 		return -1;
-	int flags = O_RDWR | O_NOFOLLOW | O_CLOEXEC | (create ? O_CREAT : 0);
-	int fd = openat(sfd, "lock", flags, 0600);
-	if (fd >= 0 && create)
-		state_own(sfd, "lock");
+	int fd = openat(sfd, "lock", O_RDWR | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0 && errno == ENOENT && create) {
+		/* O_EXCL: only the one who made it gives it the volume's owner. */
+		fd = openat(sfd, "lock", O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+		if (fd >= 0)
+			state_own(sfd, "lock");
+		else if (errno == EEXIST)
+			fd = openat(sfd, "lock", O_RDWR | O_NOFOLLOW | O_CLOEXEC);
+	}
 	if (fd < 0 && !create && (errno == EACCES || errno == EROFS))
 		fd = openat(sfd, "lock", O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 	int err = errno;

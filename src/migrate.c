@@ -5,6 +5,7 @@
 #include "jbuf.h"
 #include "journal.h"
 #include "log.h"
+#include "self.h"
 #include "sha256.h"
 #include "signals.h"
 #include "snapshot.h"
@@ -193,13 +194,12 @@ static char **hook_env(const struct volume_conf *v, int32_t from, int32_t to, ch
 
 static int mark_dirty(const struct volume_conf *v, int voldirfd, const struct migrate_step *s)
 {
-	char digest[65] = "", json[1024], host[65] = "", since[40];
+	char digest[65] = "", json[1024], since[40];
 	int mfd = open(v->migrations, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (mfd >= 0) {
 		sha256_file_at(mfd, s->hook, digest);
 		close(mfd);
 	}
-	gethostname(host, sizeof(host) - 1);
 	struct jbuf t, b;
 	jbuf_init(&t, since, sizeof(since));
 	jbuf_time(&t);
@@ -208,8 +208,8 @@ static int mark_dirty(const struct volume_conf *v, int voldirfd, const struct mi
 	jbuf_json_str(&b, s->hook);
 	jbuf_puts(&b, ",\"sha256\":");
 	jbuf_json_str(&b, digest);
-	jbuf_printf(&b, ",\"pid\":%ld,\"host\":", (long)getpid());
-	jbuf_json_str(&b, host);
+	jbuf_printf(&b, ",\"pid\":%ld,\"host\":", self_pid());
+	jbuf_json_str(&b, self_host());
 	jbuf_puts(&b, ",\"started_at\":");
 	jbuf_json_str(&b, since);
 	jbuf_puts(&b, "}\n");

@@ -33,7 +33,7 @@ static int settle(const struct volume_conf *v, struct held_volume *h, const stru
 				/* No one else holds the lock: every file left is stale.
 				 * Ours names the migrator to those who wait. */
 				holders_clear(h->dirfd);
-				h->holder = holders_add(h->dirfd) == 0;
+				holders_add(h->dirfd, &h->holder);
 			}
 			int rc = apply_decision(v, h->dirfd, &obs, &d, GUARD_START, hp, false);
 			if (h->lockfd >= 0)
@@ -97,14 +97,14 @@ int startup_admit(const struct config *cfg, const struct privs *hp, struct start
 		return 70;
 	}
 	for (size_t i = 0; i < s->n; i++)
-		s->volumes[i] = (struct held_volume){ .dirfd = -1, .lockfd = -1 };
+		s->volumes[i] = (struct held_volume){ .dirfd = -1, .lockfd = -1, .holder = HOLDER_NONE };
 
 	/* Pass 1: look at every volume, report every refusal. */
 	int first = 0;
 	for (size_t i = 0; i < s->n; i++) {
 		const struct volume_conf *v = &cfg->volumes[i];
 		struct held_volume *h = &s->volumes[i];
-				int rc = open_volume(v, h);
+		int rc = open_volume(v, h);
 		if (rc == 0) {
 			struct observation obs;
 			guard_observe(v, &obs, &h->dirfd);
@@ -145,7 +145,7 @@ void startup_started(const struct config *cfg, struct startup *s)
 	for (size_t i = 0; i < s->n; i++) {
 		struct held_volume *h = &s->volumes[i];
 		if (h->lockfd >= 0)
-			h->holder = holders_add(h->dirfd) == 0;
+			holders_add(h->dirfd, &h->holder);
 		journal_event(h->dirfd, &cfg->volumes[i], "start", cfg->volumes[i].expected,
 			      cfg->volumes[i].expected, NULL);
 	}
@@ -164,8 +164,7 @@ void startup_release(struct startup *s)
 {
 	for (size_t i = 0; i < s->n; i++) {
 		struct held_volume *h = &s->volumes[i];
-		if (h->holder)
-			holders_remove(h->dirfd);
+		holders_remove(&h->holder);
 		if (h->lockfd >= 0)
 			close(h->lockfd);
 		if (h->dirfd >= 0)

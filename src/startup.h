@@ -6,12 +6,13 @@
 #include <stddef.h>
 
 #include "config.h"
+#include "holders.h"
 #include "privs.h"
 
 struct held_volume {
 	int dirfd;   /* -1: not opened */
 	int lockfd;  /* -1: no lock (a read-only volume cannot be migrated) */
-	bool holder; /* our holders file was written */
+	struct holder holder; /* ours, once written */
 	bool must_act; /* to initialize, adopt, restore or migrate */
 };
 

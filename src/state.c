@@ -10,22 +10,29 @@
 
 void state_own(int dirfd, const char *name)
 {
-	struct stat st;
-	if (geteuid() == 0 && fstat(dirfd, &st) == 0)
-		(void)!fchownat(dirfd, name, st.st_uid, st.st_gid, AT_SYMLINK_NOFOLLOW);
+	struct stat dir, st;
+	if (geteuid() != 0 || fstat(dirfd, &dir) != 0)
+		return;
+	/* Looking is cheaper than a chown, which the file system must log. */
+	if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && st.st_uid == dir.st_uid &&
+	    st.st_gid == dir.st_gid)
+		return;
+	(void)!fchownat(dirfd, name, dir.st_uid, dir.st_gid, AT_SYMLINK_NOFOLLOW);
 }
 
 int state_open(int voldirfd, bool create)
 {
-	if (create) {
+	/* O_NOFOLLOW: a .volinit planted as a symlink must not lead volinit
+	 * to read or write outside the volume. */
+	int flags = O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC;
+	int fd = openat(voldirfd, VOLUME_STATE_DIR, flags);
+	if (fd < 0 && errno == ENOENT && create) {
 		if (mkdirat(voldirfd, VOLUME_STATE_DIR, 0700) == 0)
 			state_own(voldirfd, VOLUME_STATE_DIR);
 		else if (errno != EEXIST)
 			return -1;
+		fd = openat(voldirfd, VOLUME_STATE_DIR, flags);
 	}
-	/* O_NOFOLLOW: a .volinit planted as a symlink must not lead volinit
-	 * to read or write outside the volume. */
-	int fd = openat(voldirfd, VOLUME_STATE_DIR, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	struct stat st;
 	/* Before volinit writes in it, it is volinit's alone again. */
 	if (fd >= 0 && create && fstat(fd, &st) == 0 && (st.st_mode & 077))

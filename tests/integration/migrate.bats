@@ -373,3 +373,27 @@ start 3 3"$ ]]
 	[ "$status" -eq 0 ]
 	[ "$(stat -c %a "$VOL/.volinit")" = 700 ]
 }
+
+# What volinit makes in .volinit/ belongs to the volume's owner, so that an
+# app running as that user can read its whole volume (pg_basebackup does);
+# a later start leaves that owner alone.
+@test ".volinit/, its lock, holders and journal belong to the volume's owner, on the first start and the next" {
+	echo 1 >"$VOL/schema_version.txt"
+	chown 4321:4322 "$VOL"
+	mg_conf 1
+	local seen=$TD/seen
+	local i
+	for i in 1 2; do
+		# While the app runs, its holders file exists (volinit writes it
+		# as the app starts: wait up to 10 s for it), then list owners.
+		run vi -c "$CONF" -- sh -c 'i=0; while [ -z "$(ls -A "$1"/.volinit/holders)" ] &&
+			[ $i -lt 200 ]; do sleep 0.05; i=$((i + 1)); done
+			stat -c "%n %u:%g" "$1"/.volinit "$1"/.volinit/lock \
+			"$1"/.volinit/holders "$1"/.volinit/holders/*' sh "$VOL"
+		[ "$status" -eq 0 ]
+		printf '%s\n' "$output" >"$seen"
+		[ "$(grep -c " 4321:4322$" "$seen")" -eq 4 ]
+		[ "$(stat -c %u:%g "$VOL/.volinit/journal.jsonl")" = 4321:4322 ]
+		[ -z "$(ls -A "$VOL/.volinit/holders")" ]
+	done
+}

@@ -422,6 +422,26 @@ grace_conf() {
 	assert_one_fatal
 }
 
+# volinit starts PROGRAM on a stack of its own (spawn.c): it must hold
+# execvpe's copy of argv when a file without #! falls back to /bin/sh, for
+# an argv that fits the usual stack and for one that does not.
+@test "pid1: PROGRAM gets all of 3,000 and of 30,000 arguments, directly and as a #!-less script" {
+	# shellcheck disable=SC2016 # for sh: the count, the first and the last
+	local count='eval "last=\${$#}"; echo "$# $1 $last"'
+	printf '%s\n' "$count" >"$T/count"
+	chmod 0755 "$T/count"
+	local n
+	for n in 3000 30000; do
+		mapfile -t args < <(seq 1 "$n")
+		run_pid1 -c "$CFG" -- /bin/sh -c "$count" sh "${args[@]}" >/dev/null
+		assert_status 0
+		[ "$(cat "$T/stdout")" = "$n 1 $n" ]
+		run_pid1 -c "$CFG" -- "$T/count" "${args[@]}" >/dev/null
+		assert_status 0
+		[ "$(cat "$T/stdout")" = "$n 1 $n" ]
+	done
+}
+
 # --- output --------------------------------------------------------
 
 @test "pid1: PROGRAM's stdout is byte-for-byte its own, even with -v" {
