@@ -79,7 +79,8 @@ HCFLAGS=(-std=c17 -D_GNU_SOURCE -Wall -Wextra -Werror -O2 -static)
 for p in startbench supervise sigchild orphans mkfiles miniinit empty fsops fileinit; do
 	cc "${HCFLAGS[@]}" -o "$B/$p" "bench/src/$p.c"
 done
-strip "$B/miniinit" "$B/empty" "$B/fileinit"
+cc "${HCFLAGS[@]}" -DMINIINIT_VFORK -o "$B/miniinit-vfork" bench/src/miniinit.c
+strip "$B/miniinit" "$B/miniinit-vfork" "$B/empty" "$B/fileinit"
 # The size floor for volinit's dependencies, built the way volinit-static is.
 # shellcheck disable=SC2046
 cc -std=c17 -D_GNU_SOURCE -Os -ffunction-sections -fdata-sections -static -Wl,--gc-sections \
@@ -122,8 +123,9 @@ printf '[volinit]\n\n[big]\npath = %s\nversion_file = absent.txt\nexpected = 1\n
 
 # ---------------------------------------------------------------- the commands
 # Start-up: label and command.  "floor" is bench/src/miniinit.c: fork, exec,
-# wait, statically linked with glibc, nothing else.
-S_LABELS=(bare tini tini-static dumb-init catatonit floor)
+# wait, statically linked with glibc, nothing else; "floor-vfork" the same
+# with vfork, the way volinit starts its child.
+S_LABELS=(bare tini tini-static dumb-init catatonit floor floor-vfork)
 S_CMDS=(
 	"/bin/true"
 	"/usr/bin/tini -- /bin/true"
@@ -131,6 +133,7 @@ S_CMDS=(
 	"/usr/bin/dumb-init -- /bin/true"
 	"/usr/bin/catatonit -- /bin/true"
 	"$B/miniinit -- /bin/true"
+	"$B/miniinit-vfork -- /bin/true"
 )
 if [ $HAVE_VS = 1 ]; then
 	S_LABELS+=(volinit-static:none volinit-static:vol volinit-static:100k)
@@ -251,7 +254,7 @@ if [ "$PROFILE" = 1 ] && [ $HAVE_VS = 1 ]; then
 			rm -f "$R/st.$l".*
 			# shellcheck disable=SC2086
 			strace -ff -o "$R/st.$l" "${UNSHARE[@]}" $c >/dev/null 2>&1 || true
-			f=$(grep -l "^execve(\"$exe\"" "$R/st.$l".* | head -1)
+			f=$(grep -l "^execve(\"$exe\"" "$R/st.$l".* | sed -n 1p)
 			awk -v exe="execve(\"$exe\"" 'index($0, exe) == 1 {on = 1} on && !/^(\+\+\+|---)/' "$f" >"$R/strace-$l.txt"
 			rm -f "$R/st.$l".*
 			printf 'syscalls\t%s\t%s\n' "$l" "$(wc -l <"$R/strace-$l.txt")" >>"$R/profile.tsv"

@@ -180,7 +180,7 @@ fi
 	printf '%s\n' "${ROWS[@]}"
 	echo
 	[ -z "$xfs_note" ] || { echo "$xfs_note"; echo; }
-	echo "Machine: $(nproc) CPUs, $(uname -sr), $(cp --version | head -1)."
+	echo "Machine: $(nproc) CPUs, $(uname -sr), $(cp --version | sed -n 1p)."
 	echo "Command: \`bash bench/snapshot.sh\` (knobs: SNAP_SMALL, SNAP_BIG, SNAP_BIG_MB, SNAP_RUNS, SNAP_XFS)."
 	echo
 	echo "Raw times (microseconds):"
