@@ -90,7 +90,7 @@ if [ "$HAVE_VS" = 1 ]; then
 	g+=("| start-up overhead, one guarded volume, volinit-static / tini-static | $(ms "$ov_vv") / $(ms "$ov_tinis") ms = $(ratio "$ov_vv" "$ov_tinis")x | <= 1.00x | $(verdict "$p") |")
 	own=$(calc "$ov_vv - $ov_floorv")
 	p=$(le "$own" 50000)
-	g+=("| volinit's own work on that start (overhead - floor-vfork, the glibc vfork/exec/wait floor: volinit starts its child that way) | $(ms "$own") ms | <= about 0.05 ms | $(verdict "$p") |")
+	g+=("| volinit's own work on that start: overhead - floor-vfork (the glibc vfork/exec/wait floor: volinit starts its child that way); in brackets, overhead - floor (fork), as the issue counts it | $(ms "$own") ms ($(ms "$(calc "$ov_vv - $ov_floor")") ms) | <= about 0.05 ms | $(verdict "$p") |")
 	if [ -s "$R/profile.tsv" ] && grep -q '^start100k_fsync' "$R/profile.tsv"; then
 		fs=$(field "$R/profile.tsv" start100k_fsync 2); gd=$(field "$R/profile.tsv" start100k_getdents 2)
 		p=$([ "$fs" = 0 ] && [ "$gd" = 0 ] && echo 1 || echo 0)
@@ -116,9 +116,15 @@ if [ "$HAVE_VS" = 1 ]; then
 	sz_v=$(stat -c %s "$VOLINIT_STATIC"); sz_t=$(stat -c %s /usr/bin/tini-static)
 	p=$(le "$sz_v" "$(calc "$sz_t * 1.1")")
 	g+=("| size of volinit-static / tini-static | $(commas "$sz_v") / $(commas "$sz_t") B = $(ratio "$sz_v" "$sz_t")x | <= 1.10x | $(verdict "$p") |")
-	h_v=$(awk -F'\t' '$1 == "volinit-static" { print ($4 > $2) ? $4 : $2 }' "$P"); h_t=$(awk -F'\t' '$1 == "tini-static" { print ($4 > $2) ? $4 : $2 }' "$P")
+	if [ -s "$R/rss.tsv" ]; then
+		h_v=$(field "$R/rss.tsv" volinit-static 2); h_t=$(field "$R/rss.tsv" tini-static 2)
+		h_how="median of ${RSS_ROUNDS:-?} starts"
+	else
+		h_v=$(awk -F'\t' '$1 == "volinit-static" { print ($4 > $2) ? $4 : $2 }' "$P"); h_t=$(awk -F'\t' '$1 == "tini-static" { print ($4 > $2) ? $4 : $2 }' "$P")
+		h_how="one start"
+	fi
 	p=$(le "$h_v" "$(calc "$h_t * 1.1")")
-	g+=("| peak RSS (VmHWM) supervising, volinit-static / tini-static | $h_v / $h_t kB = $(ratio "$h_v" "$h_t")x | <= 1.10x | $(verdict "$p") |")
+	g+=("| peak RSS (VmHWM) supervising, volinit-static / tini-static, $h_how | $h_v / $h_t kB = $(ratio "$h_v" "$h_t")x | <= 1.10x | $(verdict "$p") |")
 	sm_v=$(field "$P" volinit-static 11); sm_t=$(field "$P" tini-static 11)
 	s99_v=$(field "$P" volinit-static 13); s99_t=$(field "$P" tini-static 13)
 	# Noise band for p99: the worst p99 among the other inits, which all forward the same way
@@ -231,6 +237,21 @@ while IFS=$'\t' read -r l hwm rss hwm2 _rest; do
 	echo "| $l | $hwm | $rss | $hwm2 | $(ratio "$hwm" "$h_tini") | $(ratio "$hwm" "$h_tinis") |"
 done <"$P"
 echo
+if [ -s "$R/rss.tsv" ]; then
+	m_tini=$(field "$R/rss.tsv" tini 2); m_tinis=$(field "$R/rss.tsv" tini-static 2)
+	cat <<EOF
+One start is one sample, and an init's VmHWM moves by a few pages from one start to the next. So the same
+inits were started ${RSS_ROUNDS:-?} more times, all at once each time, with no signals and no idle time, and VmHWM read
+once their child was ready (\`supervise -n 0 -i 0\`). The goal above uses these medians.
+
+| init | VmHWM median kB | min | max | x tini | x tini-static |
+| --- | ---: | ---: | ---: | ---: | ---: |
+EOF
+	while IFS=$'\t' read -r l med mn mx _n; do
+		echo "| $l | $med | $mn | $mx | $(ratio "$med" "$m_tini") | $(ratio "$med" "$m_tinis") |"
+	done <"$R/rss.tsv"
+	echo
+fi
 
 # ------------------------------------------------------------------ 3. sizes
 t_sz=$(field "$R/sizes.tsv" /usr/bin/tini-static 2)

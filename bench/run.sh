@@ -10,8 +10,9 @@
 #   BENCH_WARMUP=10         start-up: rounds run first and thrown away
 #   BENCH_SIGNALS=2000      signal forwarding: signals per init (>= 1000 for the report)
 #   BENCH_IDLE_SECONDS=30   idle wake-ups: length of the interval
+#   BENCH_RSS_ROUNDS=15     peak RSS: rounds of their own (the median is reported)
 #   BENCH_REAP_N=10000      reaping: orphaned grandchildren per run
-#   BENCH_REAP_ROUNDS=5     reaping: interleaved rounds
+#   BENCH_REAP_ROUNDS=11    reaping: interleaved rounds (one init varies 36-55 ms from round to round here)
 #   BENCH_FILES=100000      files in the big volume
 #   BENCH_HYPERFINE_RUNS=100  hyperfine cross-check of start-up (not interleaved); 0: skip
 #   BENCH_PROFILE=1         strace/callgrind/page-fault profile of the start path; 0: skip
@@ -36,8 +37,9 @@ ROUNDS=${BENCH_ROUNDS:-300}
 WARMUP=${BENCH_WARMUP:-10}
 SIGNALS=${BENCH_SIGNALS:-2000}
 IDLE=${BENCH_IDLE_SECONDS:-30}
+RSS_ROUNDS=${BENCH_RSS_ROUNDS:-15}
 REAP_N=${BENCH_REAP_N:-10000}
-REAP_ROUNDS=${BENCH_REAP_ROUNDS:-5}
+REAP_ROUNDS=${BENCH_REAP_ROUNDS:-11}
 FILES=${BENCH_FILES:-100000}
 HF_RUNS=${BENCH_HYPERFINE_RUNS:-100}
 PROFILE=${BENCH_PROFILE:-1}
@@ -200,6 +202,21 @@ args+=(floor "${UNSHARE[@]}" "$B/miniinit" -- "$B/sigchild" @FIFO@)
 : >"$R/supervise.stderr"
 "${RTP[@]}" "$B/supervise" -x floor -n "$SIGNALS" -i "$IDLE" -d "$TMP" -o "$R/signals-raw.tsv" -e "$R/supervise.stderr" \
 	"${args[@]}" >"$R/supervise.tsv"
+# Peak RSS again, in rounds of their own (no signals, no idle time): one init's
+# VmHWM moves by a few pages from one start to the next (tini-static's by up to
+# 24 kB here), more than the goal's margin.
+say "peak RSS: $RSS_ROUNDS more rounds"
+: >"$R/rss-rounds.tsv"
+for ((r = 0; r < RSS_ROUNDS; r++)); do
+	"${RTP[@]}" "$B/supervise" -x floor -n 0 -i 0 -d "$TMP" -e "$R/rss.stderr" "${args[@]}" | cut -f1,2 >>"$R/rss-rounds.tsv"
+done
+# label, median, min, max, rounds
+awk -F'\t' '{ v[$1, ++n[$1]] = $2; if (!($1 in seen)) { seen[$1] = 1; order[++k] = $1 } }
+	END { for (i = 1; i <= k; i++) { l = order[i]; m = n[l]
+		for (a = 1; a <= m; a++) s[a] = v[l, a]
+		for (a = 2; a <= m; a++) { x = s[a]; for (b = a - 1; b >= 1 && s[b] > x; b--) s[b + 1] = s[b]; s[b + 1] = x }
+		printf "%s\t%s\t%s\t%s\t%d\n", l, (m % 2) ? s[(m + 1) / 2] : (s[m / 2] + s[m / 2 + 1]) / 2, s[1], s[m], m } }' \
+	"$R/rss-rounds.tsv" >"$R/rss.tsv"
 
 # ---------------------------------------------------------------- 3. reaping
 say "reaping $REAP_N orphaned grandchildren: $REAP_ROUNDS interleaved rounds"
@@ -319,7 +336,7 @@ PSI_END=$(psi)
 
 # ---------------------------------------------------------------- report
 say "writing $OUT"
-for v in T_START T_END LOAD_START LOAD_END PSI_START PSI_END ROUNDS WARMUP SIGNALS IDLE REAP_N REAP_ROUNDS FILES HF_RUNS HF_DONE \
+for v in T_START T_END LOAD_START LOAD_END PSI_START PSI_END ROUNDS WARMUP SIGNALS IDLE RSS_ROUNDS REAP_N REAP_ROUNDS FILES HF_RUNS HF_DONE \
 	HAVE_V HAVE_VS HAVE_MAP TMP ROOT VOLINIT VOLINIT_STATIC PROFILE RT TMPFS; do
 	printf '%s=%q\n' "$v" "${!v}"
 done >"$R/params.env"

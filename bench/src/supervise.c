@@ -5,7 +5,7 @@
  *       LABEL CMD [ARG...] ';;' LABEL CMD [ARG...] ';;' ...
  *
  * -x LABEL: that init gets no signals (it does not forward them: a floor
- * for RSS and idle only); its teardown is SIGKILL after 5 s.
+ * for RSS and idle only); its teardown is SIGKILL at once.
  *
  * Every CMD is started at once; "@FIFO@" in its arguments is replaced with a
  * FIFO of its own, which its sigchild writes to.  CMD is expected to be
@@ -287,12 +287,10 @@ int main(int argc, char **argv)
 		in[k].hwm_after = status_field(in[k].pid, "VmHWM");
 
 teardown:
-	/* 5. SIGTERM, forwarded to the child; then SIGKILL what is left. */
+	/* 5. SIGTERM, forwarded to the child; then SIGKILL what is left. A -x
+	 * init forwards nothing: SIGKILL at once. */
 	for (size_t k = 0; k < ni; k++)
-		if (in[k].pid > 0)
-			kill(in[k].pid, SIGTERM);
-		else
-			kill(in[k].spawned, SIGTERM);
+		kill(in[k].pid > 0 ? in[k].pid : in[k].spawned, in[k].lost_row == 3 ? SIGKILL : SIGTERM);
 	int64_t deadline = now_ns() + 5000000000LL;
 	for (size_t k = 0; k < ni; k++) {
 		struct init *c = &in[k];
