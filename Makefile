@@ -9,9 +9,13 @@ WARN     = -std=c17 -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wvla -Wstrict-pro
 DEFS     = -D_GNU_SOURCE -DVOLINIT_VERSION=\"$(VERSION)\"
 VERSION := $(shell cat VERSION 2>/dev/null || echo 0.0.0)
 PKGS     = inih libcap
-PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
-PKG_STATIC := $(shell pkg-config --static --libs $(PKGS) 2>/dev/null)
+# Asked of pkg-config when first used, not when make reads this file: on a
+# fresh machine the -dev packages arrive only with the deps target.
+pkg = $(eval $(1) := $(shell pkg-config $(2) $(PKGS) 2>/dev/null || echo '?'))$\
+	$(if $(filter ?,$($(1))),$(error pkg-config finds no $(PKGS): run 'make deps'))$($(1))
+PKG_CFLAGS = $(call pkg,PKG_CFLAGS,--cflags)
+PKG_LIBS   = $(call pkg,PKG_LIBS,--libs)
+PKG_STATIC = $(call pkg,PKG_STATIC,--static --libs)
 
 SRCS     = $(wildcard src/*.c)
 LIB_SRCS = $(filter-out src/main.c,$(SRCS))
