@@ -44,8 +44,11 @@ $(BUILD)/volinit: $(OBJS)
 $(BUILD)/obj/%.o: src/%.c $(HDRS) | $(BUILD)/obj
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
-# Static: size matters (see BENCHMARKS.md), so -Os, sections and gc.
-STATIC_CFLAGS = $(WARN) $(DEFS) $(PKG_CFLAGS) -Os -ffunction-sections -fdata-sections
+# Static: size matters (see BENCHMARKS.md), so -Os, sections and gc, and no
+# unwind tables (8 KB): nothing unwinds through volinit's C (no C++, no
+# pthread_cancel, no backtrace); the sanitizer build keeps its own flags.
+STATIC_CFLAGS = $(WARN) $(DEFS) $(PKG_CFLAGS) -Os -ffunction-sections -fdata-sections \
+		-fno-asynchronous-unwind-tables -fno-unwind-tables
 static: deps $(BUILD)/volinit-static
 $(BUILD)/volinit-static: $(SOBJS)
 	$(CC) -static -Wl,--gc-sections -Wl,-Map=$(BUILD)/volinit-static.map -o $@ $(SOBJS) $(PKG_STATIC)
