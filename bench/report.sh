@@ -29,6 +29,16 @@ P=$R/supervise.tsv
 bare=$(field "$S" bare 4)
 bare10=$(field "$S" bare 5)
 ov() { local m; m=$(field "$S" "$1" 4); [ -n "$m" ] && calc "$m - $bare" || true; }
+# Paired within rounds (both ran within a few ms of each other): the median
+# over rounds of A - B in ns, and the share of rounds in which A was faster.
+# Less moved by a noisy stretch than the difference of two medians.
+pms() { local d w; read -r d w <<<"$(paired "$1" "$2")"; ms "${d:-0}"; }
+paired() {
+	awk -F'\t' -v a="$1" -v b="$2" 'NR > 1 && $4 == 0 && $2 == a { x[$1] = $3 }
+		NR > 1 && $4 == 0 && $2 == b { y[$1] = $3 }
+		END { for (r in x) if (r in y) print x[r] - y[r] }' "$R/startup-raw.tsv" | sort -n |
+		awk '{ d[NR] = $1; if ($1 < 0) w++ } END { if (NR) printf "%d %.0f\n", d[int((NR + 1) / 2)], 100 * w / NR }'
+}
 ov_tini=$(ov tini); ov_tinis=$(ov tini-static); ov_floor=$(ov floor)
 # volinit starts its child with CLONE_VM|CLONE_VFORK: its own work is measured from the vfork floor.
 ov_floorv=$(ov floor-vfork); ov_floorv=${ov_floorv:-$ov_floor}
@@ -87,10 +97,11 @@ if [ "$HAVE_VS" = 1 ]; then
 	g=()
 	ov_vv=$(ov volinit-static:vol); ov_vb=$(ov volinit-static:100k)
 	p=$(le "$ov_vv" "$ov_tinis")
-	g+=("| start-up overhead, one guarded volume, volinit-static / tini-static | $(ms "$ov_vv") / $(ms "$ov_tinis") ms = $(ratio "$ov_vv" "$ov_tinis")x | <= 1.00x | $(verdict "$p") |")
+	read -r pd pw <<<"$(paired volinit-static:vol tini-static)"
+	g+=("| start-up overhead, one guarded volume, volinit-static / tini-static; in brackets, paired by round: the median of (volinit-static - tini-static), and the share of rounds volinit-static was faster | $(ms "$ov_vv") / $(ms "$ov_tinis") ms = $(ratio "$ov_vv" "$ov_tinis")x ($(ms "${pd:-0}") ms, ${pw:-?}%) | <= 1.00x | $(verdict "$p") |")
 	own=$(calc "$ov_vv - $ov_floorv")
 	p=$(le "$own" 50000)
-	g+=("| volinit's own work on that start: overhead - floor-vfork (the glibc vfork/exec/wait floor: volinit starts its child that way); in brackets, overhead - floor (fork), as the issue counts it | $(ms "$own") ms ($(ms "$(calc "$ov_vv - $ov_floor")") ms) | <= about 0.05 ms | $(verdict "$p") |")
+	g+=("| volinit's own work on that start: overhead - floor-vfork (the glibc vfork/exec/wait floor: volinit starts its child that way); in brackets, overhead - floor (fork), as the issue counts it, and the paired median of (volinit-static - floor-vfork) | $(ms "$own") ms ($(ms "$(calc "$ov_vv - $ov_floor")") ms; paired $(pms volinit-static:vol floor-vfork) ms) | <= about 0.05 ms | $(verdict "$p") |")
 	if [ -s "$R/profile.tsv" ] && grep -q '^start100k_fsync' "$R/profile.tsv"; then
 		fs=$(field "$R/profile.tsv" start100k_fsync 2); gd=$(field "$R/profile.tsv" start100k_getdents 2)
 		p=$([ "$fs" = 0 ] && [ "$gd" = 0 ] && echo 1 || echo 0)
@@ -160,10 +171,12 @@ if [ "$HAVE_VS" = 1 ]; then
 	sc_v=$(awk -F'\t' '$1 == "syscalls" && $2 == "volinit-static:vol" { print $3 }' "$R/profile.tsv" 2>/dev/null)
 	sc_t=$(awk -F'\t' '$1 == "syscalls" && $2 == "tini-static" { print $3 }' "$R/profile.tsv" 2>/dev/null)
 	cr=$(awk -F'\t' 'NR == 1 { print $2 }' "$R/fsops.tsv" 2>/dev/null)
-	echo "Reading the start-up rows: starting the child with vfork instead of fork saves $(ms "$(calc "$ov_floor - $ov_floorv")") ms (floor - floor-vfork): no page tables copied, no copy-on-write faults."
-	echo "With no volume volinit-static adds $(ms "$(calc "$ov_vn - $ov_floorv")") ms to floor-vfork (tini-static, which forks: $(ms "$(calc "$ov_tinis - $ov_floor")") ms to floor);"
-	echo -n "one guarded volume adds $(ms "$(calc "$ov_vv - $ov_vn")") ms more"
-	if [ -n "$ov_vt" ]; then echo -n ", $(ms "$(calc "$ov_vv - $ov_vt")") ms of it gone when the volume is on tmpfs (the file system's share)"; fi
+	echo "Reading the start-up rows (differences are paired medians: per round, then the median over rounds; see section 1):"
+	echo "starting the child with vfork instead of fork saves $(pms floor floor-vfork) ms (floor - floor-vfork): no page tables copied, no copy-on-write faults."
+	echo "With no volume volinit-static adds $(pms volinit-static:none floor-vfork) ms to floor-vfork and $(pms volinit-static:none tini-static) ms to tini-static (tini-static, which forks, adds $(pms tini-static floor) ms to floor);"
+	echo "Of that, volinit-static's bigger file costs $(pms volinit-static:version empty) ms before main does anything (volinit-static --version - empty: exec, page faults, libcap's constructor);"
+	echo -n "one guarded volume adds $(pms volinit-static:vol volinit-static:none) ms more"
+	if [ -n "$ov_vt" ]; then echo -n ", $(pms volinit-static:vol volinit-static:vol-tmpfs) ms of it gone when the volume is on tmpfs (the file system's share)"; fi
 	echo "."
 	[ -n "$sc_v" ] && echo "That start makes $sc_v syscalls to tini-static's $sc_t (section 7 lists them)."
 	[ -n "$cr" ] && echo "Creating a file (the holders file) in $TMP/vol1 cost $cr us (median) during this run, on the start path, and it is removed again on the exit path;
@@ -184,12 +197,17 @@ Wall time from posix_spawn of \`unshare ... INIT -- /bin/true\` to its exit, $RO
 (round 1: A B C ..., round 2: B C ... A, and so on; $WARMUP warm-up rounds thrown away), so that a noisy
 moment hurts every command alike. **Overhead = median - median of bare \`/bin/true\`** under the same unshare.
 The ratios are of overheads; "overhead at p10" (p10 - bare's p10) is less touched by other load on the machine.
+A "paired median" of A - B takes, in every round, A's time minus B's (they ran milliseconds apart), and then
+the median over rounds: a noisy stretch moves both and cancels out, so it is steadier than the difference of
+two medians (raw samples: build/bench/results/startup-raw.tsv).
 "floor" is bench/src/miniinit.c: fork, exec, wait, static glibc, nothing
 else: what glibc's start-up costs any init linked with it; "floor-vfork" is the same with vfork, which is how
 volinit starts its child (clone with CLONE_VM|CLONE_VFORK: no page tables copied, no copy-on-write faults). volinit with no volume runs with
 \`-c\` a config holding only \`[volinit]\`; with one volume \`--expect DIR=1\`, DIR holding \`schema_version.txt\`
 = \`1\`; "100k" is the same with $(commas "$FILES") more files in DIR; "vol-tmpfs" and "100k-tmpfs" the same two with DIR on
 tmpfs (/dev/shm) instead of $(echo "${TMPFS:-?}" | cut -d' ' -f1): the difference is what the volume's file system costs.
+"empty" (\`int main(void){return 0;}\`, static glibc) and "volinit-static:version" (\`--version\`) start no child: they time
+the exec and glibc start-up of the file alone, so their "overhead" is below bare's (/bin/true is dynamic).
 
 | init | median ms | p10 | p90 | p99 | overhead ms | x tini | x tini-static | overhead - floor ms | overhead at p10 ms | failed runs |
 | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |
