@@ -50,9 +50,9 @@ deb=$(cat /etc/debian_version 2>/dev/null || echo "?")
 pkgv() { dpkg-query -W -f='${Version}' "$1" 2>/dev/null || echo "?"; }
 vver="?"
 [ "$HAVE_VS" = 1 ] && vver=$("$VOLINIT_STATIC" --version 2>/dev/null | sed -n 1p || echo "?")
-commit=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo "?")
-srcdirty=$(git -C "$ROOT" status --porcelain -- src 2>/dev/null | sed -n 1p)
-[ -n "$srcdirty" ] && commit="$commit (src/ with uncommitted changes)"
+# The commit the figures were measured on (run.sh records it), not the one
+# the report happens to be written from.
+commit=${COMMIT:-$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo "?")}
 
 cat <<EOF
 # Benchmarks: volinit against tini, tini-static, dumb-init and catatonit
@@ -79,7 +79,7 @@ Benchmarks are not tests: \`make check\` never runs them and no figure fails a b
 ## Reproduce
 
 \`\`\`sh
-make bench                       # as root; installs tini, dumb-init, catatonit, hyperfine, time, binutils
+make bench                       # as root; installs tini, dumb-init, catatonit, hyperfine, time, binutils, xfsprogs, valgrind
 BENCH_ROUNDS=30 BENCH_SIGNALS=1000 BENCH_IDLE_SECONDS=5 BENCH_REAP_ROUNDS=1 bash bench/run.sh   # quicker, noisier
 \`\`\`
 

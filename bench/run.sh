@@ -59,7 +59,7 @@ fail() { say "$*"; exit 1; }
 
 [ "$(id -u)" = 0 ] || fail "needs root: every init runs as PID 1 of a new PID namespace (unshare --pid)"
 for t in /usr/bin/unshare /usr/bin/tini /usr/bin/tini-static /usr/bin/dumb-init /usr/bin/catatonit cc pkg-config strip nm awk; do
-	command -v "$t" >/dev/null || fail "missing $t (make bench installs: hyperfine tini dumb-init catatonit time binutils)"
+	command -v "$t" >/dev/null || fail "missing $t (make bench installs: hyperfine tini dumb-init catatonit time binutils xfsprogs valgrind)"
 done
 HAVE_V=0; HAVE_VS=0
 [ -x "$VOLINIT" ] && HAVE_V=1 || say "no $VOLINIT: left out"
@@ -344,7 +344,9 @@ PSI_END=$(psi)
 
 # ---------------------------------------------------------------- report
 say "writing $OUT"
-for v in T_START T_END LOAD_START LOAD_END PSI_START PSI_END ROUNDS WARMUP SIGNALS IDLE RSS_ROUNDS REAP_N REAP_ROUNDS FILES HF_RUNS HF_DONE \
+COMMIT=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo "?")
+[ -n "$(git -C "$ROOT" status --porcelain -- src 2>/dev/null | sed -n 1p)" ] && COMMIT="$COMMIT (src/ with uncommitted changes)"
+for v in COMMIT T_START T_END LOAD_START LOAD_END PSI_START PSI_END ROUNDS WARMUP SIGNALS IDLE RSS_ROUNDS REAP_N REAP_ROUNDS FILES HF_RUNS HF_DONE \
 	HAVE_V HAVE_VS HAVE_MAP TMP ROOT VOLINIT VOLINIT_STATIC PROFILE RT TMPFS; do
 	printf '%s=%q\n' "$v" "${!v}"
 done >"$R/params.env"

@@ -6,7 +6,7 @@ case "${1:-build}" in
   build) pkgs="gcc make pkg-config libinih-dev libcap-dev libcmocka-dev bats util-linux strace jq python3" ;;
   e2e)   pkgs="podman runc busybox-static uidmap python3-yaml catatonit python3-kubernetes postgresql-15" ;;
   fuzz)  pkgs="clang libclang-rt-14-dev" ;;
-  bench) pkgs="hyperfine tini dumb-init catatonit time binutils xfsprogs" ;;
+  bench) pkgs="hyperfine tini dumb-init catatonit time binutils xfsprogs valgrind" ;;
   *) echo "deps.sh: unknown profile '$1'" >&2; exit 64 ;;
 esac
 missing=""
