@@ -1,6 +1,8 @@
 /* snapshot: copy, restore and remove (see snapshot.h). Files are cloned
  * with FICLONE where the filesystem shares extents, else copied in the
- * kernel with copy_file_range; hard links stay links. */
+ * kernel with copy_file_range; hard links stay links; files and
+ * directories keep their extended attributes (POSIX ACLs, file
+ * capabilities, user.*), as cp -a does. */
 #include "snapshot.h"
 #include "log.h"
 #include "state.h"
@@ -16,6 +18,7 @@
 #include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 /* Both inside .volinit/, reached through state_open's descriptor. */
@@ -106,13 +109,114 @@ static int copy_data(int in, int out, off_t size)
 	return 0;
 }
 
-/* Owner before mode (chown clears set-id bits), times last. */
-static int copy_meta(int fd, const struct stat *st)
+/* fd's attribute names (NUL-separated) in a new buffer; *len 0 and NULL
+ * when it has none or the filesystem keeps none. Returns 0 or an errno. */
+static int xattr_names(int fd, char **names, ssize_t *len)
+{
+	*names = NULL;
+	*len = 0;
+	for (;;) {
+		ssize_t n = flistxattr(fd, NULL, 0);
+		if (n < 0)
+			return errno == ENOTSUP ? 0 : errno;
+		if (n == 0)
+			return 0;
+		char *buf = malloc((size_t)n);
+		if (!buf)
+			return ENOMEM;
+		ssize_t got = flistxattr(fd, buf, (size_t)n);
+		if (got >= 0) {
+			*names = buf;
+			*len = got;
+			return 0;
+		}
+		free(buf);
+		if (errno != ERANGE)
+			return errno; /* ERANGE: it grew meanwhile, ask again */
+	}
+}
+
+static bool xattr_listed(const char *names, ssize_t len, const char *name)
+{
+	for (const char *n = names; n < names + len; n += strlen(n) + 1)
+		if (strcmp(n, name) == 0)
+			return true;
+	return false;
+}
+
+/* fd's value of name, in *buf (grown as needed). Returns its length or -1.
+ * (A size of 0 would only ask for the length: the buffer is never empty.) */
+static ssize_t xattr_value(int fd, const char *name, char **buf, size_t *cap)
+{
+	for (;;) {
+		ssize_t n = fgetxattr(fd, name, NULL, 0);
+		if (n < 0)
+			return -1;
+		if ((size_t)n + 1 > *cap) {
+			char *b = realloc(*buf, (size_t)n + 1);
+			if (!b) {
+				errno = ENOMEM;
+				return -1;
+			}
+			*buf = b;
+			*cap = (size_t)n + 1;
+		}
+		ssize_t got = fgetxattr(fd, name, *buf, *cap);
+		if (got >= 0 || errno != ERANGE)
+			return got; /* ERANGE: it grew meanwhile, ask again */
+	}
+}
+
+/* Gives out exactly in's extended attributes: a new file may have got some
+ * by itself (a default ACL of its directory, a security label), and a
+ * restored volume root keeps what a failed step added. An attribute that
+ * cannot be set is fine when out already holds the same value (a label the
+ * kernel gave it); security.* ones the kernel put there stay. */
+static int copy_xattrs(int in, int out)
+{
+	char *src, *dst, *val = NULL, *cur = NULL;
+	size_t valcap = 0, curcap = 0;
+	ssize_t nsrc, ndst;
+	int err = xattr_names(in, &src, &nsrc);
+	if (!err)
+		err = xattr_names(out, &dst, &ndst);
+	else
+		dst = NULL;
+	for (const char *n = dst; !err && n < dst + ndst; n += strlen(n) + 1)
+		if (!xattr_listed(src, nsrc, n) && fremovexattr(out, n) != 0 && errno != ENODATA &&
+		    strncmp(n, "security.", 9) != 0)
+			err = errno;
+	for (const char *n = src; !err && n < src + nsrc; n += strlen(n) + 1) {
+		ssize_t len = xattr_value(in, n, &val, &valcap);
+		if (len < 0) {
+			err = errno == ENODATA ? 0 : errno; /* ENODATA: removed meanwhile */
+			continue;
+		}
+		if (fsetxattr(out, n, val, (size_t)len, 0) == 0)
+			continue;
+		err = errno;
+		if (xattr_value(out, n, &cur, &curcap) == len && memcmp(cur, val, (size_t)len) == 0)
+			err = 0;
+	}
+	free(src);
+	free(dst);
+	free(val);
+	free(cur);
+	return err;
+}
+
+/* Owner before mode (chown clears set-id bits and file capabilities),
+ * extended attributes after both (an ACL and the mode share bits), times
+ * last. from: the original, for its extended attributes. */
+static int copy_meta(int from, int fd, const struct stat *st)
 {
 	if (fchown(fd, st->st_uid, st->st_gid) != 0 && errno != EPERM)
 		return errno;
 	if (fchmod(fd, st->st_mode & 07777) != 0)
 		return errno;
+	int err = copy_xattrs(from, fd);
+	if (err)
+		return err;
 	struct timespec t[2] = { st->st_atim, st->st_mtim };
 	if (futimens(fd, t) != 0)
 		return errno;
@@ -156,7 +260,7 @@ static int copy_file(struct copy *c, int src, int dst, const char *name, const s
 	}
 	int err = copy_data(in, out, st->st_size);
 	if (!err)
-		err = copy_meta(out, st);
+		err = copy_meta(in, out, st);
 	close(in);
 	if (close(out) != 0 && !err)
 		err = errno;
@@ -207,7 +311,7 @@ static int copy_dir(struct copy *c, int src, int dst, bool skip_state)
 			    (d2 = open_dir_at(dst, n)) < 0)
 				err = errno;
 			else if (!(err = copy_dir(c, s2, d2, false)))
-				err = copy_meta(d2, &st);
+				err = copy_meta(s2, d2, &st);
 			if (s2 >= 0)
 				close(s2);
 			if (d2 >= 0)
@@ -233,7 +337,7 @@ int snapshot_copy_tree(int srcfd, int dstfd, bool skip_state)
 	return err;
 }
 
-/* The tree, then the root directory's own owner, mode and times (the
+/* The tree, then the root directory's own owner, mode, attributes and times (the
  * snapshot directory carries the volume root's, so a restore puts them
  * back), then a sync of the whole filesystem: durable when it returns. */
 static int copy_volume(int src, int dst, bool skip_state)
@@ -243,7 +347,7 @@ static int copy_volume(int src, int dst, bool skip_state)
 	if (!err && fstat(src, &root) != 0)
 		err = errno;
 	if (!err)
-		err = copy_meta(dst, &root);
+		err = copy_meta(src, dst, &root);
 	if (!err && syncfs(dst) != 0)
 		err = errno;
 	return err;
