@@ -251,11 +251,12 @@ static int fail_step(const struct volume_conf *v, int voldirfd, const struct mig
 				  "stamp %s N", v->name);
 		return code;
 	}
-	int err = snapshot_restore(voldirfd);
+	char where[4096];
+	int err = snapshot_restore(voldirfd, where, sizeof(where));
 	if (err) {
 		log_fatal(code, v->name, "volume \"%s\" (%s): migration step %d -> %d (%s) %s, and "
-					 "the restore failed: %s", v->name, v->path, (int)s->to - 1,
-			  (int)s->to, s->hook, why, strerror(err));
+					 "the restore failed: %s: %s", v->name, v->path, (int)s->to - 1,
+			  (int)s->to, s->hook, why, where, strerror(err));
 		log_hint(v->name, "the snapshot is kept in %s/.volinit/snapshot; the next start "
 				  "restores it again", v->path);
 		return code;
@@ -361,10 +362,11 @@ int migrate_recover(const struct volume_conf *v, int voldirfd, const struct obse
 {
 	log_notice(v->name, "volume \"%s\" (%s): an interrupted migration left it dirty (%s); "
 			    "restoring its snapshot", v->name, v->path, obs->detail);
-	int err = snapshot_restore(voldirfd);
+	char where[4096];
+	int err = snapshot_restore(voldirfd, where, sizeof(where));
 	if (err) {
-		log_fatal(82, v->name, "volume \"%s\" (%s): cannot restore the snapshot: %s",
-			  v->name, v->path, strerror(err));
+		log_fatal(82, v->name, "volume \"%s\" (%s): cannot restore the snapshot: %s: %s",
+			  v->name, v->path, where, strerror(err));
 		return 82;
 	}
 	if ((err = state_dirty_clear(voldirfd)) != 0) {

@@ -321,35 +321,32 @@ static int copy_dir(struct copy *c, int src, int dst, bool skip_state)
 		} else {
 			err = copy_special(src, dst, n, &st);
 		}
-		c->path[base] = '\0';
+		if (!err) /* on an error c->path names what failed */
+			c->path[base] = '\0';
 	}
 	closedir(d);
 	return err;
 }
 
-int snapshot_copy_tree(int srcfd, int dstfd, bool skip_state)
+/* The tree, then the root directory's own owner, mode, attributes and times (the
+ * snapshot directory carries the volume root's, so a restore puts them
+ * back), then a sync of the whole filesystem: durable when it returns.
+ * On an error, where gets the path (relative) it happened at. */
+static int copy_volume(int src, int dst, bool skip_state, char *where, size_t len)
 {
-	struct copy c = { .dstroot = dstfd };
-	int err = copy_dir(&c, srcfd, dstfd, skip_state);
+	struct copy c = { .dstroot = dst };
+	struct stat root;
+	int err = copy_dir(&c, src, dst, skip_state);
 	for (size_t i = 0; i < c.nlinks; i++)
 		free(c.links[i].path);
 	free(c.links);
-	return err;
-}
-
-/* The tree, then the root directory's own owner, mode, attributes and times (the
- * snapshot directory carries the volume root's, so a restore puts them
- * back), then a sync of the whole filesystem: durable when it returns. */
-static int copy_volume(int src, int dst, bool skip_state)
-{
-	struct stat root;
-	int err = snapshot_copy_tree(src, dst, skip_state);
 	if (!err && fstat(src, &root) != 0)
 		err = errno;
 	if (!err)
 		err = copy_meta(src, dst, &root);
 	if (!err && syncfs(dst) != 0)
 		err = errno;
+	snprintf(where, len, "%s", err && c.path[0] ? c.path : ".");
 	return err;
 }
 
@@ -450,10 +447,13 @@ int snapshot_take(const struct volume_conf *v, int voldirfd)
 		     (dst = open_dir_at(sfd, SNAPSHOT_TMP)) < 0))
 		err = errno;
 	/* Complete only once it is on disk: then the rename publishes it. */
+	char where[4096] = ".volinit/" SNAPSHOT_TMP;
 	if (!err)
-		err = copy_volume(voldirfd, dst, true);
+		err = copy_volume(voldirfd, dst, true, where, sizeof(where));
 	if (dst >= 0)
 		close(dst);
+	if (!err)
+		snprintf(where, sizeof(where), ".volinit/%s", SNAPSHOT);
 	if (!err && renameat(sfd, SNAPSHOT_TMP, sfd, SNAPSHOT) != 0)
 		err = errno;
 	if (!err && fsync(sfd) != 0)
@@ -463,9 +463,10 @@ int snapshot_take(const struct volume_conf *v, int voldirfd)
 	if (sfd >= 0)
 		close(sfd);
 	if (err) {
-		log_fatal(73, v->name, "volume \"%s\" (%s): cannot take the snapshot: %s", v->name,
-			  v->path, strerror(err));
-		log_hint(v->name, "nothing on the volume was changed");
+		log_fatal(73, v->name, "volume \"%s\" (%s): cannot take the snapshot: %s: %s",
+			  v->name, v->path, where, strerror(err));
+		log_hint(v->name, "nothing on the volume was changed. A file capability is copied "
+				  "only with CAP_SETFCAP; snapshot = false migrates without a way back");
 		return 73;
 	}
 	return 0;
@@ -482,17 +483,19 @@ bool snapshot_exists(int voldirfd)
 	return found;
 }
 
-int snapshot_restore(int voldirfd)
+int snapshot_restore(int voldirfd, char *where, size_t len)
 {
+	snprintf(where, len, ".volinit/snapshot");
 	int sfd = state_open(voldirfd, false);
 	int snap = sfd < 0 ? -1 : open_dir_at(sfd, SNAPSHOT);
 	if (sfd >= 0)
 		close(sfd);
 	if (snap < 0)
 		return errno;
+	snprintf(where, len, "clearing the volume");
 	int err = clear_dir(voldirfd, true);
 	if (!err)
-		err = copy_volume(snap, voldirfd, false);
+		err = copy_volume(snap, voldirfd, false, where, len);
 	close(snap);
 	return err;
 }

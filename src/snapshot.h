@@ -1,11 +1,12 @@
 /* snapshot: PATH/.volinit/snapshot/, the volume's contents from before the
- * current migration, kept with owners, modes, times, symlinks and hard
- * links, reflinked where the filesystem can. It is built in snapshot.tmp/
+ * current migration, kept with owners, modes, times, symlinks, hard
+ * links and extended attributes, reflinked where the filesystem can. It is built in snapshot.tmp/
  * and renamed when complete, so snapshot/ existing means complete. */
 #ifndef VOLINIT_SNAPSHOT_H
 #define VOLINIT_SNAPSHOT_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 #include "config.h"
 
@@ -16,14 +17,10 @@ bool snapshot_exists(int voldirfd);
 
 /* Makes the volume (but .volinit/) what the snapshot holds, durably.
  * Idempotent: a crash during a restore is mended by restoring again.
- * Returns 0 or an errno value. */
-int snapshot_restore(int voldirfd);
+ * Returns 0, or an errno value with where naming what failed. */
+int snapshot_restore(int voldirfd, char *where, size_t len);
 
 /* Removes snapshot/ and any half-built snapshot.tmp/. */
 void snapshot_remove(int voldirfd);
-
-/* Copies the tree below src into dst, an existing empty directory (for the
- * benchmark and tests). skip_state: leave out src's .volinit. */
-int snapshot_copy_tree(int srcfd, int dstfd, bool skip_state);
 
 #endif

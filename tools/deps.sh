@@ -3,7 +3,7 @@
 # otherwise names the exact command to run. Usage: deps.sh build|e2e|fuzz|bench
 set -eu
 case "${1:-build}" in
-  build) pkgs="gcc make pkg-config libinih-dev libcap-dev libcmocka-dev bats util-linux strace jq python3 acl attr" ;;
+  build) pkgs="gcc make pkg-config libinih-dev libcap-dev libcmocka-dev bats util-linux strace jq python3 acl attr libcap2-bin" ;;
   e2e)   pkgs="podman runc busybox-static uidmap python3-yaml catatonit python3-kubernetes postgresql-15" ;;
   fuzz)  pkgs="clang libclang-rt-14-dev" ;;
   bench) pkgs="hyperfine tini dumb-init catatonit time binutils xfsprogs valgrind" ;;

@@ -104,6 +104,8 @@ xattr_listing() {
 	echo a >"$VOL/a.txt"
 	echo b >"$VOL/d/sub/b.txt"
 	ln -s a.txt "$VOL/link"
+	cp "$PROBE" "$VOL/tool"
+	setcap cap_net_raw+ep "$VOL/tool"
 	setfattr -n user.app -v one "$VOL/a.txt"
 	setfattr -n user.empty "$VOL/a.txt"
 	setfattr -n user.big -v "$(head -c 1000 /dev/zero | tr '\0' x)" "$VOL/d/sub/b.txt"
@@ -118,7 +120,8 @@ xattr_listing() {
 	[[ "$before" == *"# file: d"$'\n'*"system.posix_acl_default="* ]]
 	[[ "$before" == *"# file: d/sub/b.txt"$'\n'"user.big=0x7878"* ]]
 	[[ "$before" == *"# file: ."$'\n'*"user.root=0x72"* ]]
-	mg_hook 2 'setfattr -n user.app -v two a.txt; setfattr -x user.empty a.txt; setfacl -b a.txt
+	[[ "$before" == *"# file: tool"$'\n'"security.capability="* ]]
+	mg_hook 2 'setcap -r tool; setfattr -n user.app -v two a.txt; setfattr -x user.empty a.txt; setfacl -b a.txt
 setfattr -n user.new -v x d/sub/b.txt; setfacl -k d
 setfattr -n user.root -v changed .; setfattr -n user.added -v y .; exit 1'
 	mg_conf 2
@@ -127,6 +130,34 @@ setfattr -n user.root -v changed .; setfattr -n user.added -v y .; exit 1'
 	[ "$status" -eq 82 ]
 	diff <(echo "$before") <(echo "$(xattr_listing "$VOL")")
 	[ "$(mg_version)" = 1 ]
+}
+
+@test "a file capability volinit cannot copy (no CAP_SETFCAP) stops the snapshot: 73 naming the file, nothing changed" {
+	command -v capsh >/dev/null && command -v setcap >/dev/null ||
+		{ echo "capsh and setcap are needed (apt-get install libcap2-bin)" >&2; return 1; }
+	echo 1 >"$VOL/schema_version.txt"
+	mkdir "$VOL/bin"
+	cp "$PROBE" "$VOL/bin/tool"
+	setcap cap_net_raw+ep "$VOL/bin/tool"
+	mg_hook 2 'echo changed >data.txt'
+	mg_conf 2
+	local before
+	before=$(mg_listing "$VOL")
+	run capsh --drop=cap_setfcap -- -c "exec $VOLINIT migrate -c $CONF"
+	echo "$output"
+	[ "$status" -eq 73 ]
+	[[ "$output" == *"FATAL"*"cannot take the snapshot: bin/tool: Operation not permitted"* ]]
+	[[ "$output" == *"hint: nothing on the volume was changed"*"CAP_SETFCAP"* ]]
+	[ ! -s "$HLOG" ] # no hook ran
+	diff <(echo "$before") <(mg_listing "$VOL")
+	[ ! -e "$VOL/.volinit/snapshot" ]
+	[ ! -e "$VOL/.volinit/snapshot.tmp" ]
+	[ "$(getcap "$VOL/bin/tool")" = "$VOL/bin/tool cap_net_raw=ep" ]
+	# With the capability the same migration goes through, and keeps it.
+	run vi migrate -c "$CONF"
+	[ "$status" -eq 0 ]
+	[ "$(mg_version)" = 2 ]
+	[ "$(getcap "$VOL/bin/tool")" = "$VOL/bin/tool cap_net_raw=ep" ]
 }
 
 @test "the snapshot holds the volume during the steps and is removed after success" {
