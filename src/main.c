@@ -237,12 +237,13 @@ static int run_program(struct cli *cli, struct config *cfg)
 	struct startup held;
 	rc = startup_admit(cfg, &privs, &held);
 	if (rc) {
-		if (cfg->on_refuse == REFUSE_HOLD && rc < 128) {
+		bool hold = cfg->on_refuse == REFUSE_HOLD && rc < 128;
+		if (hold)
 			startup_journal(cfg, &held, "hold", "on_refuse = hold");
-			rc = supervise_hold(rc);
-		}
+		/* Let go of the volumes first: the operator who execs in must be
+		 * able to take the exclusive lock (volinit stamp, migrate). */
 		startup_release(&held);
-		return rc;
+		return hold ? supervise_hold(rc) : rc;
 	}
 	/* SIGTERM while volumes were prepared: start nothing more. */
 	int stop = signals_take_stop();

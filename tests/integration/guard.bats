@@ -578,6 +578,24 @@ hold_conf() {
 	[ "$(grep -c '^volinit: FATAL: ' "$T/stderr")" -eq 1 ]
 }
 
+@test "on_refuse = hold lets go of the volume: the operator who execs in can stamp it (no lock wait)" {
+	hold_conf
+	printf 'lock_timeout = 1\n' >>"$CFG"
+	start_bg "$PROBE" reset exec "$VOLINIT" -c "$CFG" -- "$PROBE" touch "$T/ran"
+	local pid=$BG_PID
+	wait_for_line "$T/stderr" '^volinit: FATAL: incompatible persistent state'
+	assert_idle "$pid"
+	[ ! -e "$V/.volinit/holders/"* ]
+	run timeout -k 5 "$VI_TIMEOUT" "$VOLINIT" stamp -c "$CFG" data 2 3>&-
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[ "$(cat "$V/schema_version.txt")" = 2 ]
+	kill -TERM "$pid"
+	wait_exit "$pid" 10
+	[ "$status" -eq 80 ]
+	never_ran
+}
+
 @test "on_refuse = hold as PID 1: SIGTERM from outside still stops it" {
 	requires_root
 	hold_conf
