@@ -7,6 +7,7 @@
 #include "log.h"
 #include "state.h"
 #include "volume.h"
+#include "xattrs.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -18,7 +19,6 @@
 #include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
-#include <sys/xattr.h>
 #include <unistd.h>
 
 /* Both inside .volinit/, reached through state_open's descriptor. */
@@ -35,7 +35,9 @@ struct copy {
 	int dstroot;
 	struct link_seen *links;
 	size_t nlinks, caplinks;
-	char path[4096]; /* current destination path, relative */
+	unsigned labels_left; /* security labels the kernel chose (xattrs.h) */
+	int proc;             /* /proc/self/fd usable: 1, not: 0, not known yet: -1 */
+	char path[4096];      /* current destination path, relative */
 };
 
 static int open_dir_at(int dirfd, const char *name)
@@ -109,112 +111,17 @@ static int copy_data(int in, int out, off_t size)
 	return 0;
 }
 
-/* fd's attribute names (NUL-separated) in a new buffer; *len 0 and NULL
- * when it has none or the filesystem keeps none. Returns 0 or an errno. */
-static int xattr_names(int fd, char **names, ssize_t *len)
-{
-	*names = NULL;
-	*len = 0;
-	for (;;) {
-		ssize_t n = flistxattr(fd, NULL, 0);
-		if (n < 0)
-			return errno == ENOTSUP ? 0 : errno;
-		if (n == 0)
-			return 0;
-		char *buf = malloc((size_t)n);
-		if (!buf)
-			return ENOMEM;
-		ssize_t got = flistxattr(fd, buf, (size_t)n);
-		if (got >= 0) {
-			*names = buf;
-			*len = got;
-			return 0;
-		}
-		free(buf);
-		if (errno != ERANGE)
-			return errno; /* ERANGE: it grew meanwhile, ask again */
-	}
-}
-
-static bool xattr_listed(const char *names, ssize_t len, const char *name)
-{
-	for (const char *n = names; n < names + len; n += strlen(n) + 1)
-		if (strcmp(n, name) == 0)
-			return true;
-	return false;
-}
-
-/* fd's value of name, in *buf (grown as needed). Returns its length or -1.
- * (A size of 0 would only ask for the length: the buffer is never empty.) */
-static ssize_t xattr_value(int fd, const char *name, char **buf, size_t *cap)
-{
-	for (;;) {
-		ssize_t n = fgetxattr(fd, name, NULL, 0);
-		if (n < 0)
-			return -1;
-		if ((size_t)n + 1 > *cap) {
-			char *b = realloc(*buf, (size_t)n + 1);
-			if (!b) {
-				errno = ENOMEM;
-				return -1;
-			}
-			*buf = b;
-			*cap = (size_t)n + 1;
-		}
-		ssize_t got = fgetxattr(fd, name, *buf, *cap);
-		if (got >= 0 || errno != ERANGE)
-			return got; /* ERANGE: it grew meanwhile, ask again */
-	}
-}
-
-/* Gives out exactly in's extended attributes: a new file may have got some
- * by itself (a default ACL of its directory, a security label), and a
- * restored volume root keeps what a failed step added. An attribute that
- * cannot be set is fine when out already holds the same value (a label the
- * kernel gave it); security.* ones the kernel put there stay. */
-static int copy_xattrs(int in, int out)
-{
-	char *src, *dst, *val = NULL, *cur = NULL;
-	size_t valcap = 0, curcap = 0;
-	ssize_t nsrc, ndst;
-	int err = xattr_names(in, &src, &nsrc);
-	if (!err)
-		err = xattr_names(out, &dst, &ndst);
-	else
-		dst = NULL;
-	for (const char *n = dst; !err && n < dst + ndst; n += strlen(n) + 1)
-		if (!xattr_listed(src, nsrc, n) && fremovexattr(out, n) != 0 && errno != ENODATA &&
-		    strncmp(n, "security.", 9) != 0)
-			err = errno;
-	for (const char *n = src; !err && n < src + nsrc; n += strlen(n) + 1) {
-		ssize_t len = xattr_value(in, n, &val, &valcap);
-		if (len < 0) {
-			err = errno == ENODATA ? 0 : errno; /* ENODATA: removed meanwhile */
-			continue;
-		}
-		if (fsetxattr(out, n, val, (size_t)len, 0) == 0)
-			continue;
-		err = errno;
-		if (xattr_value(out, n, &cur, &curcap) == len && memcmp(cur, val, (size_t)len) == 0)
-			err = 0;
-	}
-	free(src);
-	free(dst);
-	free(val);
-	free(cur);
-	return err;
-}
-
 /* Owner before mode (chown clears set-id bits and file capabilities),
  * extended attributes after both (an ACL and the mode share bits), times
  * last. from: the original, for its extended attributes. */
-static int copy_meta(int from, int fd, const struct stat *st)
+static int copy_meta(struct copy *c, int from, int fd, const struct stat *st)
 {
 	if (fchown(fd, st->st_uid, st->st_gid) != 0 && errno != EPERM)
 		return errno;
 	if (fchmod(fd, st->st_mode & 07777) != 0)
 		return errno;
-	int err = copy_xattrs(from, fd);
+	int err = xattrs_copy(&(struct xnode){ .fd = from }, &(struct xnode){ .fd = fd },
+			      &c->labels_left);
 	if (err)
 		return err;
 	struct timespec t[2] = { st->st_atim, st->st_mtim };
@@ -260,14 +167,30 @@ static int copy_file(struct copy *c, int src, int dst, const char *name, const s
 	}
 	int err = copy_data(in, out, st->st_size);
 	if (!err)
-		err = copy_meta(in, out, st);
+		err = copy_meta(c, in, out, st);
 	close(in);
 	if (close(out) != 0 && !err)
 		err = errno;
 	return err;
 }
 
-static int copy_special(int src, int dst, const char *name, const struct stat *st)
+/* A symlink's, FIFO's or device's extended attributes: such an inode has no
+ * descriptor to use (opening a FIFO would block), so through its path below
+ * /proc/self/fd, not followed. Without /proc they are not copied. */
+static int copy_special_xattrs(struct copy *c, int src, int dst, const char *name)
+{
+	if (c->proc < 0)
+		c->proc = access("/proc/self/fd", X_OK) == 0;
+	if (!c->proc)
+		return 0;
+	char from[4200], to[4200];
+	snprintf(from, sizeof(from), "/proc/self/fd/%d/%s", src, name);
+	snprintf(to, sizeof(to), "/proc/self/fd/%d/%s", dst, name);
+	return xattrs_copy(&(struct xnode){ .fd = -1, .path = from },
+			   &(struct xnode){ .fd = -1, .path = to }, &c->labels_left);
+}
+
+static int copy_special(struct copy *c, int src, int dst, const char *name, const struct stat *st)
 {
 	if (S_ISLNK(st->st_mode)) {
 		char target[4096];
@@ -284,6 +207,9 @@ static int copy_special(int src, int dst, const char *name, const struct stat *s
 		return errno;
 	if (!S_ISLNK(st->st_mode) && fchmodat(dst, name, st->st_mode & 07777, 0) != 0)
 		return errno;
+	int err = copy_special_xattrs(c, src, dst, name);
+	if (err)
+		return err;
 	struct timespec t[2] = { st->st_atim, st->st_mtim };
 	return utimensat(dst, name, t, AT_SYMLINK_NOFOLLOW) == 0 ? 0 : errno;
 }
@@ -311,7 +237,7 @@ static int copy_dir(struct copy *c, int src, int dst, bool skip_state)
 			    (d2 = open_dir_at(dst, n)) < 0)
 				err = errno;
 			else if (!(err = copy_dir(c, s2, d2, false)))
-				err = copy_meta(s2, d2, &st);
+				err = copy_meta(c, s2, d2, &st);
 			if (s2 >= 0)
 				close(s2);
 			if (d2 >= 0)
@@ -319,7 +245,7 @@ static int copy_dir(struct copy *c, int src, int dst, bool skip_state)
 		} else if (S_ISREG(st.st_mode)) {
 			err = copy_file(c, src, dst, n, &st);
 		} else {
-			err = copy_special(src, dst, n, &st);
+			err = copy_special(c, src, dst, n, &st);
 		}
 		if (!err) /* on an error c->path names what failed */
 			c->path[base] = '\0';
@@ -334,7 +260,7 @@ static int copy_dir(struct copy *c, int src, int dst, bool skip_state)
  * On an error, where gets the path (relative) it happened at. */
 static int copy_volume(int src, int dst, bool skip_state, char *where, size_t len)
 {
-	struct copy c = { .dstroot = dst };
+	struct copy c = { .dstroot = dst, .proc = -1 };
 	struct stat root;
 	int err = copy_dir(&c, src, dst, skip_state);
 	for (size_t i = 0; i < c.nlinks; i++)
@@ -343,39 +269,65 @@ static int copy_volume(int src, int dst, bool skip_state, char *where, size_t le
 	if (!err && fstat(src, &root) != 0)
 		err = errno;
 	if (!err)
-		err = copy_meta(src, dst, &root);
+		err = copy_meta(&c, src, dst, &root);
 	if (!err && syncfs(dst) != 0)
 		err = errno;
 	snprintf(where, len, "%s", err && c.path[0] ? c.path : ".");
+	if (!err && c.labels_left)
+		log_warn(NULL, "%u security label(s) could not be copied: those files and "
+			       "directories have the label their new directory gave them",
+			 c.labels_left);
 	return err;
 }
 
-/* Removes everything below dirfd (but .volinit when skip_state). */
-static int clear_dir(int dirfd, bool skip_state)
+/* Where a clear_dir is, and the first thing it could not remove. */
+struct clearing {
+	char path[4096]; /* relative to the directory cleared */
+	char failed[4096];
+	int err;
+};
+
+static int note_failure(struct clearing *cl, int err)
 {
+	if (!cl->err) {
+		cl->err = err;
+		snprintf(cl->failed, sizeof(cl->failed), "%s", cl->path);
+	}
+	return err;
+}
+
+/* Removes everything below dirfd (but .volinit when skip_state), as much
+ * as it can. Returns the first error (cl names its path), or 0. */
+static int clear_dir(struct clearing *cl, int dirfd, bool skip_state)
+{
+	size_t base = strlen(cl->path);
 	DIR *d = open_entries(dirfd);
 	if (!d)
-		return errno;
+		return note_failure(cl, errno);
 	int err = 0;
 	const char *n;
 	while ((n = next_entry(d, skip_state)) != NULL) {
+		snprintf(cl->path + base, sizeof(cl->path) - base, "%s%s", base ? "/" : "", n);
 		if (unlinkat(dirfd, n, 0) == 0)
 			continue;
-		if (errno != EISDIR && errno != EPERM) {
-			err = err ? err : errno;
+		int e = errno;
+		if (e != EISDIR && e != EPERM) {
+			err = err ? err : note_failure(cl, e);
 			continue;
 		}
 		int sub = open_dir_at(dirfd, n);
 		if (sub < 0) {
-			err = err ? err : errno;
+			/* EPERM on a file (immutable, say) is the error to tell */
+			err = err ? err : note_failure(cl, errno == ENOTDIR ? e : errno);
 			continue;
 		}
-		int e2 = clear_dir(sub, false);
+		int e2 = clear_dir(cl, sub, false);
 		close(sub);
 		if (!e2 && unlinkat(dirfd, n, AT_REMOVEDIR) != 0)
-			e2 = errno;
+			e2 = note_failure(cl, errno);
 		err = err ? err : e2;
 	}
+	cl->path[base] = '\0';
 	closedir(d);
 	return err;
 }
@@ -385,7 +337,8 @@ static void remove_tree_at(int voldirfd, const char *name)
 	int fd = open_dir_at(voldirfd, name);
 	if (fd < 0)
 		return;
-	clear_dir(fd, false);
+	struct clearing cl = { .err = 0 };
+	clear_dir(&cl, fd, false);
 	close(fd);
 	unlinkat(voldirfd, name, AT_REMOVEDIR);
 }
@@ -465,8 +418,12 @@ int snapshot_take(const struct volume_conf *v, int voldirfd)
 	if (err) {
 		log_fatal(73, v->name, "volume \"%s\" (%s): cannot take the snapshot: %s: %s",
 			  v->name, v->path, where, strerror(err));
-		log_hint(v->name, "nothing on the volume was changed. A file capability is copied "
-				  "only with CAP_SETFCAP; snapshot = false migrates without a way back");
+		if (err == EPERM)
+			log_hint(v->name, "nothing on the volume was changed. A file capability is "
+					  "copied only with CAP_SETFCAP; snapshot = false migrates "
+					  "without a way back");
+		else
+			log_hint(v->name, "nothing on the volume was changed");
 		return 73;
 	}
 	return 0;
@@ -492,8 +449,10 @@ int snapshot_restore(int voldirfd, char *where, size_t len)
 		close(sfd);
 	if (snap < 0)
 		return errno;
-	snprintf(where, len, "clearing the volume");
-	int err = clear_dir(voldirfd, true);
+	struct clearing cl = { .err = 0 };
+	int err = clear_dir(&cl, voldirfd, true);
+	if (err)
+		snprintf(where, len, "%s", cl.failed[0] ? cl.failed : ".");
 	if (!err)
 		err = copy_volume(snap, voldirfd, false, where, len);
 	close(snap);

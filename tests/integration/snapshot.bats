@@ -96,7 +96,7 @@ xattr_listing() {
 		awk '/^# file: / { skip = ($3 ~ /^\.volinit(\/|$)/) } !skip'
 }
 
-@test "a restore puts back extended attributes and POSIX ACLs, and drops those a step or the root's default ACL added" {
+@test "a restore puts back extended attributes and POSIX ACLs (files, directories, FIFOs), and drops those a step or the root's default ACL added" {
 	command -v setfacl >/dev/null && command -v getfattr >/dev/null ||
 		{ echo "setfacl and getfattr are needed (apt-get install acl attr)" >&2; return 1; }
 	echo 1 >"$VOL/schema_version.txt"
@@ -104,6 +104,8 @@ xattr_listing() {
 	echo a >"$VOL/a.txt"
 	echo b >"$VOL/d/sub/b.txt"
 	ln -s a.txt "$VOL/link"
+	mkfifo "$VOL/fifo-acl" "$VOL/fifo-plain"
+	setfacl -m u:4321:rw "$VOL/fifo-acl"
 	cp "$PROBE" "$VOL/tool"
 	setcap cap_net_raw+ep "$VOL/tool"
 	setfattr -n user.app -v one "$VOL/a.txt"
@@ -114,21 +116,25 @@ xattr_listing() {
 	setfattr -n user.root -v r "$VOL"
 	# Set last: what a restore creates in the root inherits it, and must not keep it.
 	setfacl -d -m g:4321:rx "$VOL"
-	local before
+	local before modes
 	before=$(xattr_listing "$VOL")
+	modes=$(mg_listing "$VOL")
+	[[ "$before" == *"# file: fifo-acl"$'\n'"system.posix_acl_access="* ]]
+	[[ "$before" != *"# file: fifo-plain"* ]]
 	[[ "$before" == *"# file: a.txt"*"system.posix_acl_access="*"user.app=0x6f6e65"*"user.empty"* ]]
 	[[ "$before" == *"# file: d"$'\n'*"system.posix_acl_default="* ]]
 	[[ "$before" == *"# file: d/sub/b.txt"$'\n'"user.big=0x7878"* ]]
 	[[ "$before" == *"# file: ."$'\n'*"user.root=0x72"* ]]
 	[[ "$before" == *"# file: tool"$'\n'"security.capability="* ]]
 	mg_hook 2 'setcap -r tool; setfattr -n user.app -v two a.txt; setfattr -x user.empty a.txt; setfacl -b a.txt
-setfattr -n user.new -v x d/sub/b.txt; setfacl -k d
+setfattr -n user.new -v x d/sub/b.txt; setfacl -k d; setfacl -b fifo-acl
 setfattr -n user.root -v changed .; setfattr -n user.added -v y .; exit 1'
 	mg_conf 2
 	run vi migrate -c "$CONF"
 	echo "$output"
 	[ "$status" -eq 82 ]
 	diff <(echo "$before") <(echo "$(xattr_listing "$VOL")")
+	diff <(echo "$modes") <(mg_listing "$VOL")
 	[ "$(mg_version)" = 1 ]
 }
 
@@ -158,6 +164,33 @@ setfattr -n user.root -v changed .; setfattr -n user.added -v y .; exit 1'
 	[ "$status" -eq 0 ]
 	[ "$(mg_version)" = 2 ]
 	[ "$(getcap "$VOL/bin/tool")" = "$VOL/bin/tool cap_net_raw=ep" ]
+}
+
+@test "a restore that cannot remove what a step left (an immutable file) names it: 82, the snapshot kept, restored on the next start" {
+	command -v chattr >/dev/null || { echo "chattr is needed (e2fsprogs)" >&2; return 1; }
+	echo 1 >"$VOL/schema_version.txt"
+	echo base >"$VOL/data.txt"
+	mg_hook 2 'echo two >>data.txt; mkdir -p sub; touch sub/locked; chattr +i sub/locked; exit 1'
+	mg_conf 2
+	run vi migrate -c "$CONF"
+	chattr -i "$VOL/sub/locked" 2>/dev/null || true
+	echo "$output"
+	[ "$status" -eq 82 ]
+	[[ "$output" == *"FATAL"*"exited with 1, and the restore failed: sub/locked: Operation not permitted"* ]]
+	[[ "$output" == *"hint: the snapshot is kept in $VOL/.volinit/snapshot"* ]]
+	[ -d "$VOL/.volinit/snapshot" ]
+	[ -e "$VOL/.volinit/dirty" ]
+	# Once the file can go, the next start restores, then migrates with the fixed hook.
+	mg_hook 2 'echo two >>data.txt'
+	run vi -c "$CONF" -- true
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"restoring its snapshot"* ]]
+	[ "$(cat "$VOL/data.txt")" = "base
+two" ]
+	[ ! -e "$VOL/sub" ]
+	[ ! -e "$VOL/.volinit/dirty" ]
+	[ "$(mg_version)" = 2 ]
 }
 
 @test "the snapshot holds the volume during the steps and is removed after success" {

@@ -1,0 +1,22 @@
+/* xattrs: one inode's extended attributes given to another (POSIX ACLs,
+ * file capabilities, user.*, security labels), for the snapshot. */
+#ifndef VOLINIT_XATTRS_H
+#define VOLINIT_XATTRS_H
+
+/* An inode: through an open descriptor, or, when path is set, through a
+ * path whose last component is not followed (symlinks, FIFOs, devices:
+ * "/proc/self/fd/DIRFD/NAME"). */
+struct xnode {
+	int fd;
+	const char *path;
+};
+
+/* Makes to's extended attributes exactly from's: a new inode may have got
+ * some by itself (its directory's default ACL, a security label), and one
+ * that is kept (a restored volume root) what a failed step added. A
+ * security label (security.*, not a file capability) that cannot be set or
+ * removed stays as the kernel gave it and is counted in *labels_left.
+ * Returns 0 or an errno value. */
+int xattrs_copy(const struct xnode *from, const struct xnode *to, unsigned *labels_left);
+
+#endif
