@@ -41,12 +41,20 @@ int holders_add(int voldirfd, struct holder *h)
 			return errno;
 		snprintf(h->name, sizeof(h->name), "%s-%ld", self_host(), self_pid());
 	}
-	char text[512], since[40];
+	char text[640], since[40];
 	struct jbuf t;
 	jbuf_init(&t, since, sizeof(since));
 	jbuf_time(&t);
-	int n = snprintf(text, sizeof(text), "host=%s pid=%ld since=%s image=%s\n", self_host(),
+	/* Bounded fields: the line always fits (a long VOLINIT_IMAGE is cut),
+	 * and it stays one line whatever the image holds. */
+	int n = snprintf(text, sizeof(text), "host=%.64s pid=%ld since=%s image=%.400s", self_host(),
 			 self_pid(), since, self_image());
+	if (n < 0 || (size_t)n >= sizeof(text) - 1)
+		n = (int)sizeof(text) - 2;
+	for (int i = 0; i < n; i++)
+		if ((unsigned char)text[i] < 0x20 || text[i] == 0x7f)
+			text[i] = '?';
+	text[n++] = '\n';
 	int fd = openat(h->dirfd, h->name, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC,
 			0600);
 	if (fd < 0)
