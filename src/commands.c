@@ -44,10 +44,35 @@ static void json_version(struct jbuf *b, const struct observation *obs)
 		jbuf_puts(b, "null");
 }
 
+/* One volume of check --json. action: what a start would do, or "locked"
+ * when the lock could not be had to look (code 75 or 128+N). */
+static void check_json(const struct volume_conf *v, const struct observation *obs,
+		       const char *action, int code, bool first)
+{
+	char out[12288]; /* the fields are bounded below it: never cut */
+	struct jbuf b;
+	jbuf_init(&b, out, sizeof(out));
+	jbuf_puts(&b, first ? "{" : ",{");
+	jbuf_json_key(&b, "name");
+	jbuf_json_str_max(&b, v->name, 1024);
+	jbuf_json_key(&b, "path");
+	jbuf_json_str_max(&b, v->path, 8192);
+	jbuf_json_key(&b, "version");
+	json_version(&b, obs);
+	jbuf_json_key(&b, "expected");
+	jbuf_printf(&b, "%d", (int)v->expected);
+	jbuf_json_key(&b, "state");
+	jbuf_json_str(&b, guard_state_name(v, obs));
+	jbuf_json_key(&b, "action");
+	jbuf_json_str(&b, action);
+	jbuf_json_key(&b, "code");
+	jbuf_printf(&b, "%d}", code);
+	fputs(out, stdout);
+}
+
 int command_check(const struct config *cfg, bool json)
 {
 	int first = 0;
-	char out[2048];
 	if (json)
 		printf("{\"volumes\":[");
 	for (size_t i = 0; i < cfg->nvolumes; i++) {
@@ -56,6 +81,7 @@ int command_check(const struct config *cfg, bool json)
 		struct observation obs;
 		guard_observe(v, &obs, &dirfd);
 		int lockfd = shared_lock_if_any(v, dirfd, &rc);
+		const char *action = "locked";
 		if (rc == 0) {
 			guard_observe(v, &obs, &dirfd);
 			struct decision d = guard_decide(v, &obs, GUARD_START);
@@ -67,27 +93,10 @@ int command_check(const struct config *cfg, bool json)
 				rc = migrate_plan(v, d.from, &plan);
 				migrate_plan_free(&plan);
 			}
-			if (json) {
-				struct jbuf b;
-				jbuf_init(&b, out, sizeof(out));
-				jbuf_puts(&b, i ? ",{" : "{");
-				jbuf_json_key(&b, "name");
-				jbuf_json_str(&b, v->name);
-				jbuf_json_key(&b, "path");
-				jbuf_json_str(&b, v->path);
-				jbuf_json_key(&b, "version");
-				json_version(&b, &obs);
-				jbuf_json_key(&b, "expected");
-				jbuf_printf(&b, "%d", (int)v->expected);
-				jbuf_json_key(&b, "state");
-				jbuf_json_str(&b, guard_state_name(v, &obs));
-				jbuf_json_key(&b, "action");
-				jbuf_json_str(&b, action_names[d.action]);
-				jbuf_json_key(&b, "code");
-				jbuf_printf(&b, "%d}", rc);
-				fputs(out, stdout);
-			}
+			action = action_names[d.action];
 		}
+		if (json)
+			check_json(v, &obs, action, rc, i == 0);
 		if (rc && !first)
 			first = rc;
 		if (lockfd >= 0)
@@ -153,16 +162,16 @@ static bool looks_like_object(const char *s)
 static void status_json(const struct volume_conf *v, const struct observation *obs,
 			const struct decision *d, int dirfd, const char *conflict, bool first)
 {
-	char out[8192];
+	char out[24576]; /* the fields are bounded below it: never cut */
 	struct jbuf b;
 	jbuf_init(&b, out, sizeof(out));
 	jbuf_puts(&b, first ? "{" : ",{");
 	jbuf_json_key(&b, "name");
-	jbuf_json_str(&b, v->name);
+	jbuf_json_str_max(&b, v->name, 1024);
 	jbuf_json_key(&b, "path");
-	jbuf_json_str(&b, v->path);
+	jbuf_json_str_max(&b, v->path, 8192);
 	jbuf_json_key(&b, "version_file");
-	jbuf_json_str(&b, v->version_file);
+	jbuf_json_str_max(&b, v->version_file, 1024);
 	jbuf_json_key(&b, "version");
 	json_version(&b, obs);
 	jbuf_json_key(&b, "expected");
@@ -177,11 +186,11 @@ static void status_json(const struct volume_conf *v, const struct observation *o
 	if (obs->what == OBS_DIRTY && looks_like_object(obs->detail))
 		jbuf_puts(&b, obs->detail); /* volinit's own JSON */
 	else if (obs->what == OBS_DIRTY)
-		jbuf_json_str(&b, obs->detail);
+		jbuf_json_str_max(&b, obs->detail, 4096);
 	else
 		jbuf_puts(&b, "null");
 	jbuf_json_key(&b, "lock");
-	jbuf_json_str(&b, conflict);
+	jbuf_json_str_max(&b, conflict, 4096);
 	jbuf_json_key(&b, "snapshot");
 	jbuf_puts(&b, dirfd >= 0 && snapshot_exists(dirfd) ? "true" : "false");
 	jbuf_json_key(&b, "journal");
@@ -189,7 +198,10 @@ static void status_json(const struct volume_conf *v, const struct observation *o
 	char tail[4096];
 	int n = dirfd >= 0 ? journal_tail(dirfd, 3, tail, sizeof(tail)) : 0;
 	for (char *p = tail; n-- > 0; p += strlen(p) + 1) {
-		jbuf_puts(&b, p);
+		if (looks_like_object(p))
+			jbuf_puts(&b, p);
+		else /* not volinit's (a line cut by an older volinit): as a string */
+			jbuf_json_str_max(&b, p, 1024);
 		if (n > 0)
 			jbuf_puts(&b, ",");
 	}

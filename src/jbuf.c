@@ -2,6 +2,7 @@
 #include "jbuf.h"
 
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -54,28 +55,70 @@ void jbuf_printf(struct jbuf *b, const char *fmt, ...)
 	}
 }
 
-void jbuf_json_str(struct jbuf *b, const char *s)
+/* The JSON form of the character at p: in out (escaped, NUL-terminated),
+ * or, for a whole UTF-8 sequence, its own bytes (*raw set); a byte that
+ * starts no valid sequence becomes U+FFFD. Returns the number of bytes of p
+ * it stands for; a sequence is never split. */
+static size_t json_char(const unsigned char *p, char out[8], bool *raw)
+{
+	*raw = false;
+	switch (*p) {
+	case '"': strcpy(out, "\\\""); return 1;
+	case '\\': strcpy(out, "\\\\"); return 1;
+	case '\n': strcpy(out, "\\n"); return 1;
+	case '\t': strcpy(out, "\\t"); return 1;
+	case '\r': strcpy(out, "\\r"); return 1;
+	}
+	if (*p < 0x20 || *p == 0x7f) {
+		snprintf(out, 8, "\\u%04x", *p);
+		return 1;
+	}
+	size_t n = *p < 0x80 ? 1 : *p >= 0xc2 && *p <= 0xdf ? 2 : *p >= 0xe0 && *p <= 0xef ? 3 :
+		   *p >= 0xf0 && *p <= 0xf4 ? 4 : 0;
+	for (size_t i = 1; i < n; i++)
+		if ((p[i] & 0xc0) != 0x80)
+			n = 0;
+	if (n == 0) { /* not UTF-8 (a Latin-1 file name, say): JSON must be */
+		strcpy(out, "\\ufffd");
+		return 1;
+	}
+	*raw = true;
+	return n;
+}
+
+void jbuf_json_str_max(struct jbuf *b, const char *s, size_t max)
 {
 	if (!s) {
 		jbuf_puts(b, "null");
 		return;
 	}
-	jbuf_add(b, "\"", 1);
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-		switch (*p) {
-		case '"': jbuf_add(b, "\\\"", 2); break;
-		case '\\': jbuf_add(b, "\\\\", 2); break;
-		case '\n': jbuf_add(b, "\\n", 2); break;
-		case '\t': jbuf_add(b, "\\t", 2); break;
-		case '\r': jbuf_add(b, "\\r", 2); break;
-		default:
-			if (*p < 0x20 || *p == 0x7f)
-				jbuf_printf(b, "\\u%04x", *p);
-			else
-				jbuf_add(b, (const char *)p, 1);
-		}
+	char esc[8];
+	bool raw;
+	size_t total = 0;
+	for (const unsigned char *p = (const unsigned char *)s; *p;) {
+		size_t n = json_char(p, esc, &raw);
+		total += raw ? n : strlen(esc);
+		p += n;
 	}
+	/* Too long: whole characters up to max - 3, then "...". */
+	size_t limit = total <= max ? total : max >= 3 ? max - 3 : 0, used = 0;
 	jbuf_add(b, "\"", 1);
+	for (const unsigned char *p = (const unsigned char *)s; *p;) {
+		size_t n = json_char(p, esc, &raw), w = raw ? n : strlen(esc);
+		if (used + w > limit)
+			break;
+		jbuf_add(b, raw ? (const char *)p : esc, w);
+		used += w;
+		p += n;
+	}
+	if (total > max)
+		jbuf_add(b, "...", max >= 3 ? 3 : max);
+	jbuf_add(b, "\"", 1);
+}
+
+void jbuf_json_str(struct jbuf *b, const char *s)
+{
+	jbuf_json_str_max(b, s, (size_t)-1);
 }
 
 void jbuf_json_key(struct jbuf *b, const char *key)

@@ -20,6 +20,11 @@ void jbuf_printf(struct jbuf *b, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 /* Appends s as a quoted JSON string, or null when s is NULL. */
 void jbuf_json_str(struct jbuf *b, const char *s);
+/* The same with at most max bytes between the quotes: a longer string is
+ * cut after a whole character (never inside an escape or a UTF-8
+ * sequence) and ends in "...". With bounded fields a record can be sized
+ * so that it is never cut, and stays valid JSON. */
+void jbuf_json_str_max(struct jbuf *b, const char *s, size_t max);
 /* Appends ,"key": (the comma only when the object already has a member). */
 void jbuf_json_key(struct jbuf *b, const char *key);
 /* Appends the first max bytes of data escaped for a one-line message. */

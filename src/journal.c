@@ -20,19 +20,21 @@ void journal_event(int voldirfd, const struct volume_conf *v, const char *event,
 {
 	if (voldirfd < 0)
 		return;
-	char line[1024];
+	/* Every field bounded, so that the line is never cut: one whole JSON
+	 * object per line, whatever the image or the detail. */
+	char line[4096];
 	struct jbuf b;
 	jbuf_init(&b, line, sizeof(line) - 1);
 	jbuf_puts(&b, "{\"time\":\"");
 	jbuf_time(&b);
 	jbuf_puts(&b, "\",\"host\":");
-	jbuf_json_str(&b, self_host());
+	jbuf_json_str_max(&b, self_host(), 256);
 	jbuf_printf(&b, ",\"pid\":%ld,\"image\":", self_pid());
-	jbuf_json_str(&b, self_image());
+	jbuf_json_str_max(&b, self_image(), 512);
 	jbuf_puts(&b, ",\"event\":");
-	jbuf_json_str(&b, event);
+	jbuf_json_str_max(&b, event, 64);
 	jbuf_puts(&b, ",\"volume\":");
-	jbuf_json_str(&b, v->name);
+	jbuf_json_str_max(&b, v->name, 1024);
 	if (from >= 0)
 		jbuf_printf(&b, ",\"from\":%d", (int)from);
 	else
@@ -42,7 +44,7 @@ void journal_event(int voldirfd, const struct volume_conf *v, const char *event,
 	else
 		jbuf_puts(&b, ",\"to\":null");
 	jbuf_puts(&b, ",\"detail\":");
-	jbuf_json_str(&b, detail);
+	jbuf_json_str_max(&b, detail, 1024);
 	jbuf_puts(&b, "}");
 	line[b.len++] = '\n';
 

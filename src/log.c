@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 #include <unistd.h>
 
 static enum log_format log_format = LOG_TEXT;
@@ -55,8 +56,15 @@ void log_msg(enum log_level level, const char *volume, int code, const char *fmt
 	char msg[1024], line[2048];
 	va_list ap;
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	int len = vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
+	if (len >= (int)sizeof(msg)) {
+		/* Cut: say so, after a whole UTF-8 character. */
+		size_t end = sizeof(msg) - 4;
+		while (end > 0 && ((unsigned char)msg[end] & 0xc0) == 0x80)
+			end--;
+		memcpy(msg + end, "...", 4);
+	}
 
 	struct jbuf b;
 	jbuf_init(&b, line, sizeof(line) - 1); /* room for the newline */
@@ -65,11 +73,12 @@ void log_msg(enum log_level level, const char *volume, int code, const char *fmt
 		jbuf_time(&b);
 		jbuf_puts(&b, "\",\"level\":");
 		jbuf_json_str(&b, level_names[level]);
+		/* Bounded: the object always fits the line, and stays valid. */
 		jbuf_puts(&b, ",\"msg\":");
-		jbuf_json_str(&b, msg);
+		jbuf_json_str_max(&b, msg, 1400);
 		if (volume) {
 			jbuf_puts(&b, ",\"volume\":");
-			jbuf_json_str(&b, volume);
+			jbuf_json_str_max(&b, volume, 256);
 		}
 		if (code)
 			jbuf_printf(&b, ",\"code\":%d", code);

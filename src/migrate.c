@@ -205,11 +205,11 @@ static int mark_dirty(const struct volume_conf *v, int voldirfd, const struct mi
 	jbuf_time(&t);
 	jbuf_init(&b, json, sizeof(json));
 	jbuf_printf(&b, "{\"from\":%d,\"to\":%d,\"hook\":", (int)s->to - 1, (int)s->to);
-	jbuf_json_str(&b, s->hook);
+	jbuf_json_str_max(&b, s->hook, 256);
 	jbuf_puts(&b, ",\"sha256\":");
 	jbuf_json_str(&b, digest);
 	jbuf_printf(&b, ",\"pid\":%ld,\"host\":", self_pid());
-	jbuf_json_str(&b, self_host());
+	jbuf_json_str_max(&b, self_host(), 256);
 	jbuf_puts(&b, ",\"started_at\":");
 	jbuf_json_str(&b, since);
 	jbuf_puts(&b, "}\n");

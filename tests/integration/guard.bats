@@ -625,6 +625,35 @@ hold_conf() {
 	jq -se 'any(.volume == "data" and .code == 80 and (.msg | contains("schema_version=1, expected=2")))' "$T/stderr"
 }
 
+@test "log_format = json: a message longer than a line (a 3,000-byte path) is cut, and every line stays a JSON object" {
+	local long=$T
+	while [ ${#long} -lt 3000 ]; do long="$long/d\"ir-with-\"quotes\"-and-caf$(printf '\xc3\xa9')"; done
+	printf '[volinit]\nlog_format = json\n' >"$CFG"
+	run_volinit -c "$CFG" --expect "$long=2" -- "$PROBE" touch "$T/ran"
+	assert_status 66
+	never_ran
+	is_json_lines "$T/stderr"
+	jq -se 'any(.code == 66 and (.msg | endswith("...")) and (.volume | endswith("...")))' "$T/stderr"
+}
+
+@test "journal.jsonl stays one whole JSON object per line with a 5,000-byte image holding quotes, newlines and a Latin-1 byte" {
+	make_volume "$V" 2
+	printf '[volinit]\n[data]\npath = %s\nexpected = 2\n' "$V" >"$CFG"
+	local image="registry.example/app:\"q\"\\"$'\n'"$(printf 'caf\xe9')"
+	while [ ${#image} -lt 5000 ]; do image="$image-0123456789"; done
+	# PROGRAM copies the holders file, which exists while it runs.
+	VOLINIT_IMAGE=$image run_volinit -c "$CFG" -- /bin/sh -c 'cat "$1"/.volinit/holders/* >"$2"' sh "$V" "$T/holders"
+	assert_status 0
+	# One line, cut, with the image's newline made harmless.
+	[ "$(wc -l <"$T/holders")" -eq 1 ]
+	[ "$(wc -c <"$T/holders")" -le 640 ]
+	grep -q '^host=.* pid=[0-9]* since=.* image=registry.example/app:"q"\\?caf' "$T/holders"
+	is_json_lines "$V/.volinit/journal.jsonl"
+	jq -se 'length == 1 and (.[0].event == "start") and (.[0].image | startswith("registry.example/app:\"q\"\\\n"))
+		and (.[0].image | contains("caf\ufffd")) and (.[0].image | endswith("...")) and (.[0].image | length) < 600' \
+		"$V/.volinit/journal.jsonl"
+}
+
 @test "log_format = json: with -v a healthy start logs JSON lines only, PROGRAM's stdout untouched" {
 	make_volume "$V" 2
 	printf '[volinit]\nlog_format = json\n[data]\npath = %s\nexpected = 2\n' "$V" >"$CFG"

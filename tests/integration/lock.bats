@@ -161,6 +161,23 @@ $(wait_for_files "$TD/go" 1)"
 	mg_wait_file "$TD/ready"
 }
 
+@test "check --json while one volume is being migrated: valid JSON, that volume locked (75), the others still listed" {
+	start_held_migration
+	mkdir "$TD/vol2"
+	echo 1 >"$TD/vol2/schema_version.txt"
+	printf '[volinit]\n[first]\npath = %s\nexpected = 2\nlock_timeout = 1\n[second]\npath = %s\nexpected = 1\n' \
+		"$VOL" "$TD/vol2" >"$TD/two.ini"
+	run --separate-stderr vi check --json -c "$TD/two.ini"
+	echo "$output"
+	[ "$status" -eq 75 ]
+	jq -e '.code == 75 and (.volumes | length) == 2
+		and .volumes[0].name == "first" and .volumes[0].action == "locked" and .volumes[0].code == 75
+		and .volumes[1].name == "second" and .volumes[1].action == "run" and .volumes[1].code == 0' <<<"$output"
+	touch "$TD/go"
+	mg_wait_exit "$MPID"
+	[ "$MG_RC" -eq 0 ]
+}
+
 @test "lock_timeout gives 75 to migrate, to a start and to check while another volinit migrates" {
 	start_held_migration
 	other_conf "$TD/impatient.ini" 2 "lock_timeout = 1"
