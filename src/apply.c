@@ -81,6 +81,7 @@ int apply_decision(const struct volume_conf *v, int dirfd, const struct observat
 	/* As if that migration never began: look and decide again. */
 	struct observation again;
 	guard_observe(v, &again, &dirfd);
+	again.restored = true;
 	struct decision next = guard_decide(v, &again, purpose);
 	return apply_decision(v, dirfd, &again, &next, purpose, hooks, false);
 }

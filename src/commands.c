@@ -70,6 +70,29 @@ static void check_json(const struct volume_conf *v, const struct observation *ob
 	fputs(out, stdout);
 }
 
+/* A start restores a dirty volume's snapshot and then decides again: so
+ * does check, on the snapshot as it stands, changing nothing. obs becomes
+ * what the start would see after the restore. */
+static struct decision after_restore(const struct volume_conf *v, int dirfd,
+				     struct observation *obs)
+{
+	log_notice(v->name, "volume \"%s\" (%s): left dirty by an interrupted migration, with a "
+			    "complete snapshot: a start restores it first, then decides on it",
+		   v->name, v->path);
+	int sfd = snapshot_open(dirfd);
+	if (sfd < 0) {
+		memset(obs, 0, sizeof(*obs));
+		obs->what = OBS_UNREADABLE;
+		obs->err = errno;
+		return guard_decide(v, obs, GUARD_START);
+	}
+	struct volume_conf in_snapshot = *v;
+	in_snapshot.require_mount = false; /* the volume's was looked at already */
+	guard_observe(&in_snapshot, obs, &sfd);
+	close(sfd);
+	return guard_decide(v, obs, GUARD_START);
+}
+
 int command_check(const struct config *cfg, bool json)
 {
 	int first = 0;
@@ -85,6 +108,9 @@ int command_check(const struct config *cfg, bool json)
 		if (rc == 0) {
 			guard_observe(v, &obs, &dirfd);
 			struct decision d = guard_decide(v, &obs, GUARD_START);
+			action = action_names[d.action];
+			if (d.action == ACT_RESTORE)
+				d = after_restore(v, dirfd, &obs);
 			if (d.action == ACT_REFUSE) {
 				guard_report_refusal(v, &obs, &d);
 				rc = d.code;
@@ -93,7 +119,6 @@ int command_check(const struct config *cfg, bool json)
 				rc = migrate_plan(v, d.from, &plan);
 				migrate_plan_free(&plan);
 			}
-			action = action_names[d.action];
 		}
 		if (json)
 			check_json(v, &obs, action, rc, i == 0);
@@ -341,9 +366,36 @@ static int migrate_one(const struct volume_conf *v, const struct privs *hooks, b
 	return rc;
 }
 
-int command_migrate(const struct config *cfg, const struct privs *hooks, bool dry_run)
+/* Every volume's plan before any volume changes (SPEC.md "Migrations": a
+ * missing or doubled hook is found before anything runs). A look without
+ * the lock: each volume is looked at again under it before it is touched. */
+static int plan_all(const struct config *cfg)
 {
 	int first = 0;
+	for (size_t i = 0; i < cfg->nvolumes; i++) {
+		const struct volume_conf *v = &cfg->volumes[i];
+		int dirfd = -1, rc = 0;
+		struct observation obs;
+		guard_observe(v, &obs, &dirfd);
+		struct decision d = guard_decide(v, &obs, GUARD_MIGRATE);
+		if (d.action == ACT_MIGRATE) {
+			struct migrate_plan plan;
+			rc = migrate_plan(v, d.from, &plan);
+			migrate_plan_free(&plan);
+		}
+		if (dirfd >= 0)
+			close(dirfd);
+		if (rc && !first)
+			first = rc;
+	}
+	return first;
+}
+
+int command_migrate(const struct config *cfg, const struct privs *hooks, bool dry_run)
+{
+	int first = dry_run ? 0 : plan_all(cfg);
+	if (first)
+		return first;
 	for (size_t i = 0; i < cfg->nvolumes; i++) {
 		int rc = migrate_one(&cfg->volumes[i], hooks, dry_run);
 		if (rc && !first)

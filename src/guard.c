@@ -130,9 +130,13 @@ const char *guard_state_name(const struct volume_conf *v, const struct observati
 	return "unknown";
 }
 
-static void hint_untouched(const struct volume_conf *v)
+static void hint_untouched(const struct volume_conf *v, bool restored)
 {
-	log_hint(v->name, "the data on the volume was not changed");
+	if (restored)
+		log_hint(v->name, "the volume was restored from its snapshot, as it was before the "
+				  "interrupted migration; nothing else was changed");
+	else
+		log_hint(v->name, "the data on the volume was not changed");
 }
 
 static void hint_destroy(const struct volume_conf *v)
@@ -152,7 +156,7 @@ static void report_incompatible(const struct volume_conf *v, const struct observ
 	log_fatal(d->code, v->name,
 		  "incompatible persistent state in volume \"%s\" (%s): schema_version=%s, expected=%d",
 		  v->name, v->path, found, (int)v->expected);
-	hint_untouched(v);
+	hint_untouched(v, obs->restored);
 	if (obs->what == OBS_EMPTY) {
 		log_hint(v->name, "the volume is empty and on_missing = fail: set on_missing = init, "
 				  "or write the version with: volinit stamp %s %d", v->name,
@@ -176,6 +180,18 @@ static void report_incompatible(const struct volume_conf *v, const struct observ
 	hint_destroy(v);
 }
 
+void guard_report_unmigratable(const struct volume_conf *v, int32_t from, const char *why)
+{
+	log_fatal(80, v->name,
+		  "incompatible persistent state in volume \"%s\" (%s): schema_version=%d, expected=%d",
+		  v->name, v->path, (int)from, (int)v->expected);
+	hint_untouched(v, false);
+	log_hint(v->name, "%s", why);
+	log_hint(v->name, "if the data already is at %d: volinit stamp %s %d", (int)v->expected,
+		 v->name, (int)v->expected);
+	hint_destroy(v);
+}
+
 void guard_report_refusal(const struct volume_conf *v, const struct observation *obs,
 			  const struct decision *d)
 {
@@ -188,7 +204,7 @@ void guard_report_refusal(const struct volume_conf *v, const struct observation 
 	case OBS_CORRUPT:
 		log_fatal(65, v->name, "volume \"%s\" (%s): version file %s %s", v->name, v->path,
 			  v->version_file, obs->detail);
-		hint_untouched(v);
+		hint_untouched(v, obs->restored);
 		log_hint(v->name, "inspect %s/%s; when you know the version: volinit stamp %s N",
 			 v->path, v->version_file, v->name);
 		return;

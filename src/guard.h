@@ -23,6 +23,7 @@ struct observation {
 	int32_t version;
 	int err;
 	bool snapshot;   /* a complete snapshot exists (matters when dirty) */
+	bool restored;   /* seen just after a restore: a refusal's hint says so */
 	char detail[512];
 };
 
@@ -62,5 +63,9 @@ const char *guard_state_name(const struct volume_conf *v, const struct observati
 /* The one FATAL line and the hints for a refusal. */
 void guard_report_refusal(const struct volume_conf *v, const struct observation *obs,
 			  const struct decision *d);
+
+/* The refusal (80) of a volume at version from that no chain of hooks can
+ * bring to expected; why says what is missing and what to do. */
+void guard_report_unmigratable(const struct volume_conf *v, int32_t from, const char *why);
 
 #endif

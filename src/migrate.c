@@ -2,6 +2,7 @@
  * time: dirty marker on disk, hook, version written, marker removed. A
  * failed step puts the snapshot back (see migrate.h). */
 #include "migrate.h"
+#include "guard.h"
 #include "jbuf.h"
 #include "journal.h"
 #include "log.h"
@@ -100,20 +101,19 @@ int migrate_plan(const struct volume_conf *v, int32_t from, struct migrate_plan 
 	memset(plan, 0, sizeof(*plan));
 	plan->from = from;
 	plan->to = v->expected;
+	char why[4400];
 	if (!v->migrations) {
-		log_fatal(80, v->name, "volume \"%s\" (%s): schema_version=%d, expected=%d, and no "
-				       "migrations directory is configured", v->name, v->path,
-			  (int)from, (int)v->expected);
-		log_hint(v->name, "nothing on the volume was changed; set migrations = DIR with a "
-				  "hook for each step");
+		guard_report_unmigratable(v, from, "no migrations directory is configured: set "
+						   "migrations = DIR with a hook for each step");
 		return 80;
 	}
 	struct migrate_step *hooks;
 	size_t nhooks;
 	int err = list_hooks(v->migrations, &hooks, &nhooks);
 	if (err) {
-		log_fatal(80, v->name, "volume \"%s\": cannot read the migrations directory %s: %s",
-			  v->name, v->migrations, strerror(err));
+		snprintf(why, sizeof(why), "cannot read the migrations directory %s: %s",
+			 v->migrations, strerror(err));
+		guard_report_unmigratable(v, from, why);
 		free(hooks);
 		return 80;
 	}
@@ -136,10 +136,10 @@ int migrate_plan(const struct volume_conf *v, int32_t from, struct migrate_plan 
 	size_t i = first;
 	for (; want <= v->expected; want++, i++) {
 		if (i >= nhooks || hooks[i].to != want) {
-			log_fatal(80, v->name, "volume \"%s\" (%s): no hook for step %d -> %d in %s",
-				  v->name, v->path, (int)want - 1, (int)want, v->migrations);
-			log_hint(v->name, "nothing on the volume was changed; name the hook %d or "
-					  "%04d-what-it-does", (int)want, (int)want);
+			snprintf(why, sizeof(why), "no hook for step %d -> %d in %s: name it %d or "
+				 "%04d-what-it-does", (int)want - 1, (int)want, v->migrations,
+				 (int)want, (int)want);
+			guard_report_unmigratable(v, from, why);
 			free(hooks);
 			return 80;
 		}

@@ -429,6 +429,18 @@ int snapshot_take(const struct volume_conf *v, int voldirfd)
 	return 0;
 }
 
+int snapshot_open(int voldirfd)
+{
+	int sfd = state_open(voldirfd, false);
+	if (sfd < 0)
+		return -1;
+	int fd = open_dir_at(sfd, SNAPSHOT);
+	int err = errno;
+	close(sfd);
+	errno = err;
+	return fd;
+}
+
 bool snapshot_exists(int voldirfd)
 {
 	struct stat st;

@@ -15,6 +15,9 @@ int snapshot_take(const struct volume_conf *v, int voldirfd);
 
 bool snapshot_exists(int voldirfd);
 
+/* The complete snapshot's directory, read-only, or -1 with errno. */
+int snapshot_open(int voldirfd);
+
 /* Makes the volume (but .volinit/) what the snapshot holds, durably.
  * Idempotent: a crash during a restore is mended by restoring again.
  * Returns 0, or an errno value with where naming what failed. */

@@ -166,6 +166,12 @@ step 4" ]
 	run vi -c "$CONF" -- "$PROBE" touch "$TD/app-ran"
 	echo "$output"
 	[ "$status" -eq 80 ]
+	# The refusal in the form SPEC.md "Messages" gives, with its hints.
+	[ "${lines[0]}" = "volinit: FATAL: incompatible persistent state in volume \"data\" ($VOL): schema_version=1, expected=4" ]
+	[[ "$output" == *"hint: the data on the volume was not changed"* ]]
+	[[ "$output" == *"hint: no hook for step 2 -> 3 in $HOOKS: name it 3 or 0003-what-it-does"* ]]
+	[[ "$output" == *"hint: if the data already is at 4: volinit stamp data 4"* ]]
+	[[ "$output" == *"hint: to start over, destroying the data: docker volume rm"* ]]
 	[ ! -s "$HLOG" ]
 	[ ! -e "$TD/app-ran" ]
 	[ "$(mg_listing "$VOL")" = "$before" ]
@@ -348,6 +354,25 @@ start 3 3"$ ]]
 	[ ! -e "$TD/ran-by-a-shell" ]
 	[ "$status" -eq 126 ]
 	[ "$(mg_version)" = 1 ]
+}
+
+@test "volinit migrate plans every volume first: a missing hook for the second volume leaves the first one untouched (80)" {
+	echo 1 >"$VOL/schema_version.txt"
+	echo keep >"$VOL/data.txt"
+	mg_hook 2 'echo changed >data.txt'
+	mkdir -p "$TD/vol2" "$TD/hooks2"
+	echo 1 >"$TD/vol2/schema_version.txt"
+	printf '[volinit]\n[first]\npath = %s\nexpected = 2\nmigrations = %s\n[second]\npath = %s\nexpected = 2\nmigrations = %s\n' \
+		"$VOL" "$HOOKS" "$TD/vol2" "$TD/hooks2" >"$TD/two.ini"
+	local before
+	before=$(mg_listing "$VOL")
+	run vi migrate -c "$TD/two.ini"
+	echo "$output"
+	[ "$status" -eq 80 ]
+	[[ "$output" == *"FATAL: incompatible persistent state in volume \"second\""*"no hook for step 1 -> 2"* ]]
+	[ ! -s "$HLOG" ]
+	[ "$(mg_listing "$VOL")" = "$before" ]
+	[ "$(cat "$TD/vol2/schema_version.txt")" = 1 ]
 }
 
 @test "a gap of two billion steps with no hooks is a missing step (80), planned without allocating per step" {

@@ -313,6 +313,61 @@ step_ok 1 2
 start 2 2"$ ]]
 }
 
+@test "dirty with a snapshot that, restored, is still too old (on_older = fail): check says 80 and changes nothing; a start restores, then refuses 80 and says it restored" {
+	echo 1 >"$VOL/schema_version.txt"
+	echo keep >"$VOL/data.txt"
+	mkdir -m 0700 "$VOL/.volinit" "$VOL/.volinit/snapshot"
+	cp -a "$VOL/data.txt" "$VOL/schema_version.txt" "$VOL/.volinit/snapshot/"
+	printf '{"from":1,"to":2,"hook":"2","sha256":"","pid":99999,"host":"elsewhere","started_at":"2020-01-01T00:00:00Z"}\n' >"$VOL/.volinit/dirty"
+	echo half >>"$VOL/data.txt"
+	printf '[volinit]\n[data]\npath = %s\nexpected = 2\n' "$VOL" >"$TD/fail.ini"
+	local before
+	before=$(mg_listing "$VOL")
+
+	run --separate-stderr vi check --json -c "$TD/fail.ini"
+	echo "$output"
+	echo "$stderr"
+	[ "$status" -eq 80 ]
+	jq -e '.code == 80 and .volumes[0].action == "restore" and .volumes[0].code == 80
+		and .volumes[0].state == "older" and .volumes[0].version == 1' <<<"$output"
+	[[ "$stderr" == *"a start restores it first"*"FATAL: incompatible persistent state in volume \"data\" ($VOL): schema_version=1, expected=2"* ]]
+	[[ "$stderr" == *"hint: the data on the volume was not changed"* ]]
+	[ "$(mg_listing "$VOL")" = "$before" ]
+	[ -e "$VOL/.volinit/dirty" ]
+	[ -d "$VOL/.volinit/snapshot" ]
+
+	run vi -c "$TD/fail.ini" -- "$PROBE" touch "$TD/app-ran"
+	echo "$output"
+	[ "$status" -eq 80 ]
+	[[ "$output" == *"restoring its snapshot"*"FATAL: incompatible persistent state in volume \"data\" ($VOL): schema_version=1, expected=2"* ]]
+	[[ "$output" == *"hint: the volume was restored from its snapshot, as it was before the interrupted migration"* ]]
+	[[ "$output" != *"the data on the volume was not changed"* ]]
+	[ ! -e "$TD/app-ran" ]
+	[ "$(cat "$VOL/data.txt")" = keep ]
+	[ ! -e "$VOL/.volinit/dirty" ]
+}
+
+@test "check on dirty with a snapshot that a start would restore and then migrate: 0, nothing changed" {
+	echo 1 >"$VOL/schema_version.txt"
+	echo keep >"$VOL/data.txt"
+	mkdir -m 0700 "$VOL/.volinit" "$VOL/.volinit/snapshot"
+	cp -a "$VOL/data.txt" "$VOL/schema_version.txt" "$VOL/.volinit/snapshot/"
+	printf '{"from":1,"to":2,"hook":"2","sha256":"","pid":99999,"host":"elsewhere","started_at":"2020-01-01T00:00:00Z"}\n' >"$VOL/.volinit/dirty"
+	mg_hook 2
+	mg_conf 2
+	run --separate-stderr vi check --json -c "$CONF"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	jq -e '.code == 0 and .volumes[0].action == "restore" and .volumes[0].state == "older"' <<<"$output"
+	[ -e "$VOL/.volinit/dirty" ]
+	[ ! -s "$HLOG" ]
+	# Without the hook for that step, check finds what the start would.
+	rm "$HOOKS/2"
+	run vi check -c "$CONF"
+	[ "$status" -eq 80 ]
+	[[ "$output" == *"no hook for step 1 -> 2"* ]]
+}
+
 @test "status shows dirty with its JSON, the snapshot and the last journal events" {
 	echo 1 >"$VOL/schema_version.txt"
 	mg_hook 0002-split-sessions.sh "exec '$PROBE' signals '$TD/hook-signals'"
