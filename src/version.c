@@ -115,7 +115,7 @@ void version_read_at(int dirfd, const char *name, struct version_read *res)
 	}
 	close(fd);
 	if (len > VERSION_FILE_MAX) {
-		corrupt(res, "is longer than 64 bytes", buf, len);
+		corrupt(res, "is longer than " VERSION_FILE_MAX_TEXT " bytes", buf, len);
 		return;
 	}
 	if (len == 0) {

@@ -6,8 +6,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* The largest version file read; anything longer is corrupt. */
-#define VERSION_FILE_MAX 64
+/* The largest version file read; anything longer is corrupt. A valid file
+ * is longer than a dozen bytes only by whitespace or leading zeros around
+ * the number (SPEC.md allows any): one page of them is read. */
+#define VERSION_FILE_MAX 4096
+#define VERSION_FILE_MAX_TEXT "4096"
 
 enum version_status {
 	VERSION_OK,

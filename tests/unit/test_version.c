@@ -120,16 +120,34 @@ static void shows_first_bytes_escaped(void **state)
 	assert_int_equal(r.status, VERSION_CORRUPT);
 	assert_non_null(strstr(r.detail, "\"v2\\x01\\n\""));
 
-	/* Longer than any valid file: corrupt, and only a bounded part read. */
-	f = openat(fd, "big", O_WRONLY | O_CREAT | O_TRUNC, 0644);
-	char buf[4096];
+	/* Whitespace and leading zeros make a valid file long: a page of them
+	 * is read whole; past VERSION_FILE_MAX it is corrupt, read no further. */
+	char buf[VERSION_FILE_MAX + 1];
 	memset(buf, ' ', sizeof(buf));
-	buf[0] = '1';
+	buf[0] = '2';
+	f = openat(fd, "spaces", O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	assert_int_equal(write(f, buf, 72), 72);
+	close(f);
+	version_read_at(fd, "spaces", &r);
+	assert_int_equal(r.status, VERSION_OK);
+	assert_int_equal(r.version, 2);
+	f = openat(fd, "zeros", O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	assert_int_equal(write(f, "0000000000000000000000000000000000000000000000000000000000000000000000000002\n", 77), 77);
+	close(f);
+	version_read_at(fd, "zeros", &r);
+	assert_int_equal(r.status, VERSION_OK);
+	assert_int_equal(r.version, 2);
+	f = openat(fd, "page", O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	assert_int_equal(write(f, buf, VERSION_FILE_MAX), VERSION_FILE_MAX);
+	close(f);
+	version_read_at(fd, "page", &r);
+	assert_int_equal(r.status, VERSION_OK);
+	f = openat(fd, "big", O_WRONLY | O_CREAT | O_TRUNC, 0644);
 	assert_int_equal(write(f, buf, sizeof(buf)), (ssize_t)sizeof(buf));
 	close(f);
 	version_read_at(fd, "big", &r);
 	assert_int_equal(r.status, VERSION_CORRUPT);
-	assert_non_null(strstr(r.detail, "longer than"));
+	assert_non_null(strstr(r.detail, "longer than 4096 bytes"));
 	close(fd);
 }
 
