@@ -419,6 +419,11 @@ static char *read_line(char *str, int num, void *stream)
 		ps->next_line++;
 	else if (!feof(ps->stream) && !ps->long_line)
 		ps->long_line = ps->line;
+	/* Indentation is only layout: inih would take an indented line for
+	 * the continuation of the previous key's value, and blame that key. */
+	size_t indent = strspn(s, " \t");
+	if (indent)
+		memmove(s, s + indent, n - indent + 1);
 	note_section(ps, s);
 	return s;
 }

@@ -140,6 +140,24 @@ static void errors_name_file_line_key(void **state)
 	}
 }
 
+static void indented_keys_are_keys(void **state)
+{
+	(void)state;
+	struct config cfg;
+	assert_int_equal(load(&cfg, "[volinit]\n  grace = 3\n[data]\n  path = /data\n\texpected = 2\n"
+				    "  on_older = migrate\n  ; a comment\n"),
+			 0);
+	assert_int_equal(cfg.grace, 3);
+	assert_string_equal(cfg.volumes[0].path, "/data");
+	assert_int_equal(cfg.volumes[0].expected, 2);
+	assert_int_equal(cfg.volumes[0].on_older, OLDER_MIGRATE);
+	config_free(&cfg);
+	/* No continuation lines: an indented line is one of its own. */
+	assert_int_equal(load(&cfg, "[data]\npath = /data\nexpected = 2\n  more\n"), 78);
+	assert_non_null(strstr(err, "t.ini:4: syntax error"));
+	config_free(&cfg);
+}
+
 static void long_line_is_an_error(void **state)
 {
 	(void)state;
@@ -176,6 +194,7 @@ int main(void)
 		cmocka_unit_test(every_key),
 		cmocka_unit_test(empty_values_take_defaults),
 		cmocka_unit_test(errors_name_file_line_key),
+		cmocka_unit_test(indented_keys_are_keys),
 		cmocka_unit_test(long_line_is_an_error),
 		cmocka_unit_test(expect_argument),
 	};
