@@ -1,29 +1,39 @@
-/* signals: blocking, waiting, and restoring for exec (see signals.h). */
+/* signals: blocking, waiting, and restoring for exec (see signals.h).
+ *
+ * The mask is set with the raw system call: glibc's sigprocmask leaves its
+ * two internal signals (32 and 33) unblocked, and either, sent from
+ * outside, would kill volinit or never reach PROGRAM. volinit is one thread
+ * and never needs them. SIGSEGV and the kernel's other fault signals are
+ * blocked too: a real fault of volinit's own still kills it (the kernel
+ * unblocks a fault signal it must deliver), while one sent with kill(2) is
+ * forwarded like any other. */
 #include "signals.h"
 
 #include <errno.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
-static sigset_t original_mask;
+static uint64_t original_mask; /* the kernel's mask word, all 64 signals */
 static pid_t self; /* getpid() once: it is asked on every forwarded signal */
 static bool sigchld_was_ignored;
 
-/* Raised by the kernel for a fault of this very thread: they must stay
- * deliverable, or a crash would spin instead of dumping. */
-static const int synchronous[] = { SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGTRAP, SIGSYS };
-
-static void fill_blockable(sigset_t *set)
+static void set_mask(const uint64_t *mask, uint64_t *old)
 {
-	sigfillset(set);
-	for (size_t i = 0; i < sizeof(synchronous) / sizeof(synchronous[0]); i++)
-		sigdelset(set, synchronous[i]);
+	syscall(SYS_rt_sigprocmask, SIG_SETMASK, mask, old, sizeof(*mask));
+}
+
+/* Every signal, glibc's internal ones included (sigfillset leaves them out). */
+static void fill_all(sigset_t *set)
+{
+	memset(set, 0xff, sizeof(*set));
 }
 
 void signals_block_all(void)
 {
-	sigset_t all;
-	fill_blockable(&all);
-	sigprocmask(SIG_SETMASK, &all, &original_mask);
+	uint64_t all = ~(uint64_t)0; /* the kernel leaves out KILL and STOP */
+	set_mask(&all, &original_mask);
 	self = getpid();
 
 	/* An ignored SIGCHLD would make the kernel reap children behind our
@@ -43,13 +53,13 @@ void signals_restore_for_exec(void)
 		sigemptyset(&sa.sa_mask);
 		sigaction(SIGCHLD, &sa, NULL);
 	}
-	sigprocmask(SIG_SETMASK, &original_mask, NULL);
+	set_mask(&original_mask, NULL);
 }
 
 int signals_wait(siginfo_t *si, const struct timespec *timeout)
 {
 	sigset_t all;
-	fill_blockable(&all);
+	fill_all(&all);
 	for (;;) {
 		int sig = timeout ? sigtimedwait(&all, si, timeout) : sigwaitinfo(&all, si);
 		if (sig > 0)

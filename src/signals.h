@@ -1,6 +1,6 @@
-/* signals: volinit takes every signal synchronously. All but the kernel's
- * synchronous ones are blocked at start-up; children get back exactly the
- * mask and dispositions volinit was started with. */
+/* signals: volinit takes every signal synchronously. All are blocked at
+ * start-up; children get back exactly the mask and dispositions volinit was
+ * started with. */
 #ifndef VOLINIT_SIGNALS_H
 #define VOLINIT_SIGNALS_H
 

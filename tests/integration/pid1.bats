@@ -85,9 +85,10 @@ forwarding() {
 	[ "$(cat "$T/sig")" = "$want" ]
 }
 
-# The catchable signals beyond the five above (not the kernel's synchronous
-# ones, not SIGCHLD), and two real-time ones, by number.
-OTHER_SIGNALS="QUIT ALRM WINCH URG TSTP TTIN TTOU CONT VTALRM PROF XCPU XFSZ IO PWR 40 64"
+# The catchable signals beyond the five above (not SIGCHLD): the kernel's
+# fault signals sent with kill(2), glibc's internal 32 and 33, and two more
+# real-time ones, by number.
+OTHER_SIGNALS="QUIT ALRM WINCH URG TSTP TTIN TTOU CONT VTALRM PROF XCPU XFSZ IO PWR SEGV BUS ILL FPE TRAP SYS ABRT 32 33 40 64"
 
 @test "pid1: TERM INT HUP USR1 USR2 are forwarded to PROGRAM" {
 	forwarding start_pid1 HUP INT USR1 USR2
