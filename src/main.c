@@ -3,6 +3,7 @@
  * supervise. Each phase lives in its own file. */
 #include "commands.h"
 #include "config.h"
+#include "env.h"
 #include "log.h"
 #include "privs.h"
 #include "signals.h"
@@ -16,6 +17,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+extern char **environ;
 
 struct cli {
 	enum command cmd;
@@ -76,10 +79,10 @@ static enum command command_named(const char *s)
 	return CMD_RUN;
 }
 
-/* The value of an option: "-cFILE", "--config=FILE" or the next argument. */
+/* The value of an option: "-cFILE" (attached), or the next argument. */
 static const char *option_value(int argc, char **argv, int *i, const char *attached)
 {
-	if (attached && *attached)
+	if (*attached)
 		return attached;
 	if (*i + 1 >= argc)
 		return NULL;
@@ -119,9 +122,11 @@ static int parse_option(int argc, char **argv, int *i, struct cli *cli)
 		if (!config && !expect && !grace)
 			return usage_error("unknown option %s%s", arg,
 					   run ? "" : " for this subcommand");
-		const char *value = option_value(argc, argv, i, attached);
-		if (!value)
-			return usage_error("option %s needs a value", arg);
+		/* "--config=FILE", or "--config FILE"; "--config=" is empty, and
+		 * never takes the next argument (PROGRAM's) for its value. */
+		const char *value = eq ? attached : option_value(argc, argv, i, "");
+		if (!value || !*value)
+			return usage_error("option --%.*s needs a value", (int)n, name);
 		if (config)
 			cli->config_file = value;
 		else if (expect)
@@ -145,7 +150,7 @@ static int parse_option(int argc, char **argv, int *i, struct cli *cli)
 			if (*p == 'e' && !run)
 				break;
 			const char *value = option_value(argc, argv, i, p + 1);
-			if (!value)
+			if (!value || !*value)
 				return usage_error("option -%c needs a value", *p);
 			int32_t code;
 			if (*p == 'c')
@@ -252,11 +257,19 @@ static int run_program(struct cli *cli, struct config *cfg)
 		startup_release(&held);
 		return 128 + stop;
 	}
+	const char *home = privs_home(&privs);
+	char **env = home ? env_with(environ, &home, 1) : NULL;
+	if (home && !env) {
+		log_fatal(70, NULL, "cannot start a process: out of memory");
+		startup_release(&held);
+		return 70;
+	}
 	struct spawn s = {
-		.argv = cli->args, .cwd_fd = -1, .prepare = privs_apply, .ctx = &privs,
+		.argv = cli->args, .envp = env, .cwd_fd = -1, .prepare = privs_apply, .ctx = &privs,
 	};
 	pid_t child;
 	rc = spawn_start(&s, &child);
+	free(env); /* the child has exec'd: spawn_start returns only then */
 	if (rc == 0) {
 		startup_started(cfg, &held);
 		cli->sup.grace = cfg->grace;

@@ -2,6 +2,7 @@
  * time: dirty marker on disk, hook, version written, marker removed. A
  * failed step puts the snapshot back (see migrate.h). */
 #include "migrate.h"
+#include "env.h"
 #include "guard.h"
 #include "jbuf.h"
 #include "journal.h"
@@ -164,32 +165,17 @@ int migrate_plan(const struct volume_conf *v, int32_t from, struct migrate_plan 
 	return 0;
 }
 
-/* volinit's environment with VOLINIT_VOLUME, _PATH, _FROM, _TO set. */
-static char **hook_env(const struct volume_conf *v, int32_t from, int32_t to, char vars[4][4200])
+/* volinit's environment with VOLINIT_VOLUME, _PATH, _FROM, _TO set, and
+ * HOME when the hook runs as another user. */
+static char **hook_env(const struct volume_conf *v, int32_t from, int32_t to,
+		       const struct privs *privs, char vars[4][4200])
 {
-	size_t n = 0;
-	while (environ[n])
-		n++;
-	char **env = calloc(n + 5, sizeof(char *));
-	if (!env)
-		return NULL;
-	size_t k = 0;
-	for (size_t i = 0; i < n; i++) {
-		if (strncmp(environ[i], "VOLINIT_VOLUME=", 15) == 0 ||
-		    strncmp(environ[i], "VOLINIT_PATH=", 13) == 0 ||
-		    strncmp(environ[i], "VOLINIT_FROM=", 13) == 0 ||
-		    strncmp(environ[i], "VOLINIT_TO=", 11) == 0)
-			continue;
-		env[k++] = environ[i];
-	}
 	snprintf(vars[0], 4200, "VOLINIT_VOLUME=%s", v->name);
 	snprintf(vars[1], 4200, "VOLINIT_PATH=%s", v->path);
 	snprintf(vars[2], 4200, "VOLINIT_FROM=%d", (int)from);
 	snprintf(vars[3], 4200, "VOLINIT_TO=%d", (int)to);
-	for (int i = 0; i < 4; i++)
-		env[k++] = vars[i];
-	env[k] = NULL;
-	return env;
+	const char *set[] = { vars[0], vars[1], vars[2], vars[3], privs_home(privs) };
+	return env_with(environ, set, set[4] ? 5 : 4);
 }
 
 static int mark_dirty(const struct volume_conf *v, int voldirfd, const struct migrate_step *s)
@@ -222,7 +208,7 @@ static int run_hook(const struct volume_conf *v, int voldirfd, const struct migr
 {
 	char path[4096], vars[4][4200];
 	snprintf(path, sizeof(path), "%s/%s", v->migrations, s->hook);
-	char **env = hook_env(v, s->to - 1, s->to, vars);
+	char **env = hook_env(v, s->to - 1, s->to, privs, vars);
 	if (!env)
 		return -70;
 	char *argv[] = { path, NULL };

@@ -24,10 +24,17 @@
  * another user's. */
 #define NAME_MAX_LEN 255
 
+/* A UID or GID: digits only, 0 to 4294967294 ((uid_t)-1 means "none"). */
 static bool parse_id(const char *s, unsigned *out)
 {
-	int32_t v;
-	if (!config_parse_version(s, &v))
+	unsigned long long v = 0;
+	const char *p = s;
+	for (; *p >= '0' && *p <= '9'; p++) {
+		v = v * 10 + (unsigned)(*p - '0');
+		if (v >= 4294967295ULL)
+			return false;
+	}
+	if (p == s || *p)
 		return false;
 	*out = (unsigned)v;
 	return true;
@@ -48,7 +55,7 @@ static FILE *open_db(const char *root, const char *name)
 /* fgetpwent: no NSS, so it works in a static binary. Returns 1 found, 0 not
  * found, -1 when the file cannot be read (errno set). */
 static int find_user(const char *root, const char *name, bool by_id, uid_t uid,
-		     struct passwd *out, char *namebuf, size_t namelen)
+		     struct passwd *out, char *namebuf, size_t namelen, char *home, size_t homelen)
 {
 	FILE *f = open_db(root, "passwd");
 	if (!f)
@@ -60,6 +67,7 @@ static int find_user(const char *root, const char *name, bool by_id, uid_t uid,
 			*out = *pw;
 			snprintf(namebuf, namelen, "%s", pw->pw_name);
 			out->pw_name = namebuf;
+			snprintf(home, homelen, "HOME=%s", pw->pw_dir && *pw->pw_dir ? pw->pw_dir : "/");
 			/* The rest points into fgetpwent's buffer: not kept. */
 			out->pw_passwd = out->pw_gecos = out->pw_dir = out->pw_shell = NULL;
 			found = 1;
@@ -130,7 +138,9 @@ static int resolve_user(const char *spec, const char *root, struct privs *p)
 	char name[NAME_MAX_LEN + 1];
 	unsigned id;
 	bool numeric = parse_id(user, &id);
-	int known = find_user(root, user, numeric, numeric ? id : 0, &pw, name, sizeof(name));
+	snprintf(p->home, sizeof(p->home), "HOME=/");
+	int known = find_user(root, user, numeric, numeric ? id : 0, &pw, name, sizeof(name),
+			      p->home, sizeof(p->home));
 	if (!numeric && known < 0) {
 		log_fatal(77, NULL, "user \"%s\": cannot read %s/etc/passwd: %s", user,
 			  shown_root(root), strerror(errno));
@@ -200,6 +210,11 @@ static int resolve_caps(const char *spec, struct privs *p)
 	}
 	p->set_caps = true;
 	return 0;
+}
+
+const char *privs_home(const struct privs *p)
+{
+	return p && p->switch_user ? p->home : NULL;
 }
 
 int privs_resolve(const struct config *cfg, const char *root, struct privs *p)

@@ -22,6 +22,7 @@ struct privs {
 	bool set_caps;           /* capabilities was given: keep exactly those */
 	unsigned long long keep; /* bit N: capability N */
 	bool no_new_privs;
+	char home[4200];         /* "HOME=DIR" for the user switched to */
 };
 
 /* Resolves cfg's user, group and capabilities (from /etc/passwd and
@@ -30,6 +31,11 @@ struct privs {
  * given; UID[:GID] needs no file (GID defaults to the passwd entry's, else to
  * UID). Returns 0, or 77 after a FATAL line. */
 int privs_resolve(const struct config *cfg, const char *root, struct privs *p);
+
+/* "HOME=DIR" for PROGRAM and hooks when they run as another user (DIR from
+ * /etc/passwd, "/" for a UID it does not list, as gosu and su-exec do); NULL
+ * when p is NULL or switches no user. */
+const char *privs_home(const struct privs *p);
 
 /* In the child, just before exec (spawn_prepare_fn): bounding set, groups,
  * gid, uid, capabilities, no_new_privs, then all read back. With

@@ -62,6 +62,18 @@ good_config() {
 	assert_one_fatal
 }
 
+@test "cli: an option with an empty value (--config=, --grace=, --expect=, -c '') is 64 and never takes PROGRAM for its value" {
+	local opt
+	for opt in --config= --grace= --expect=; do
+		run_volinit "$opt" "$PROBE" touch "$T/ran"
+		assert_status 64
+		[[ "${lines[0]}" == "volinit: FATAL: option ${opt%=} needs a value"* ]]
+	done
+	run_volinit -c '' "$PROBE" touch "$T/ran"
+	assert_status 64
+	[ ! -e "$T/ran" ]
+}
+
 @test "cli: --expect without '=' is 64" {
 	make_volume "$T/vol" 2
 	run_volinit --expect "$T/vol" -- "$PROBE" touch "$T/ran"

@@ -199,6 +199,36 @@ expect_caps() {
 	[ ! -e "$PT/marker" ]
 }
 
+@test "user sets HOME for PROGRAM and hooks, as gosu and su-exec do: the passwd entry's, / for an unknown UID; no user, HOME untouched" {
+	sed -i 's|^pvuser:x:4101:4101:privs test user:/nonexistent:|pvuser:x:4101:4101:privs test user:/home/pvuser:|' "$PT/passwd"
+	conf "user = pvuser"
+	hook_setup
+	printf '#!/bin/sh\necho "$HOME" >%s/hook.home\n' "$PT" >"$PT/hooks/0002-record"
+	export HOME=/root
+	run vi -c "$CONF" -- sh -c 'echo "$HOME" >"$1"' sh "$PT/app.home"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[ "$(cat "$PT/hook.home")" = /home/pvuser ]
+	[ "$(cat "$PT/app.home")" = /home/pvuser ]
+	conf "user = 4321"
+	run -0 vi -c "$CONF" -- sh -c 'echo "$HOME" >"$1"' sh "$PT/unknown.home"
+	[ "$(cat "$PT/unknown.home")" = / ]
+	conf
+	run -0 vi -c "$CONF" -- sh -c 'echo "$HOME" >"$1"' sh "$PT/root.home"
+	[ "$(cat "$PT/root.home")" = /root ]
+}
+
+@test "user = UID takes any UID up to 4294967294, not only those below 2^31" {
+	conf "user = 3000000000:3000000001"
+	app_status
+	expect_ids 3000000000 3000000001 "3000000001"
+	conf "user = 4294967295"
+	run vi -c "$CONF" -- "$PROBE" touch "$PT/marker"
+	echo "$output"
+	[ "$status" -eq 77 ]
+	[ ! -e "$PT/marker" ]
+}
+
 @test "volinit's own supplementary groups are not passed on to the user" {
 	conf "user = 4200:4300"
 	app_status_with_groups() {
