@@ -9,11 +9,13 @@
 #   BENCH_ROUNDS=1000       start-up: interleaved rounds (each runs every command once); the median
 #                           of 300 moved the volinit/tini-static ratio by +-0.05 from run to run here
 #   BENCH_WARMUP=10         start-up: rounds run first and thrown away
-#   BENCH_SIGNALS=2000      signal forwarding: signals per init (>= 1000 for the report)
+#   BENCH_SIGNALS=5000      signal forwarding: signals per init (>= 1000 for the report; 2000 left
+#                           the p99 moving by 10% from run to run here)
 #   BENCH_IDLE_SECONDS=30   idle wake-ups: length of the interval
 #   BENCH_RSS_ROUNDS=15     peak RSS: rounds of their own (the median is reported)
 #   BENCH_REAP_N=10000      reaping: orphaned grandchildren per run
-#   BENCH_REAP_ROUNDS=11    reaping: interleaved rounds (one init varies 36-55 ms from round to round here)
+#   BENCH_REAP_ROUNDS=21    reaping: interleaved rounds (every init varies 28-50 ms from round to round
+#                           here; with 11 the medians moved by up to 20%)
 #   BENCH_FILES=100000      files in the big volume
 #   BENCH_HYPERFINE_RUNS=100  hyperfine cross-check of start-up (not interleaved); 0: skip
 #   BENCH_PROFILE=1         strace/callgrind/page-fault profile of the start path; 0: skip
@@ -36,11 +38,11 @@ cd "$(dirname "$0")/.."
 ROOT=$PWD
 ROUNDS=${BENCH_ROUNDS:-1000}
 WARMUP=${BENCH_WARMUP:-10}
-SIGNALS=${BENCH_SIGNALS:-2000}
+SIGNALS=${BENCH_SIGNALS:-5000}
 IDLE=${BENCH_IDLE_SECONDS:-30}
 RSS_ROUNDS=${BENCH_RSS_ROUNDS:-15}
 REAP_N=${BENCH_REAP_N:-10000}
-REAP_ROUNDS=${BENCH_REAP_ROUNDS:-11}
+REAP_ROUNDS=${BENCH_REAP_ROUNDS:-21}
 FILES=${BENCH_FILES:-100000}
 HF_RUNS=${BENCH_HYPERFINE_RUNS:-100}
 PROFILE=${BENCH_PROFILE:-1}
