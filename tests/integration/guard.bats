@@ -641,8 +641,13 @@ hold_conf() {
 	printf '[volinit]\n[data]\npath = %s\nexpected = 2\n' "$V" >"$CFG"
 	local image="registry.example/app:\"q\"\\"$'\n'"$(printf 'caf\xe9')"
 	while [ ${#image} -lt 5000 ]; do image="$image-0123456789"; done
-	# PROGRAM copies the holders file, which exists while it runs.
-	VOLINIT_IMAGE=$image run_volinit -c "$CFG" -- /bin/sh -c 'cat "$1"/.volinit/holders/* >"$2"' sh "$V" "$T/holders"
+	# PROGRAM copies the holders file, which volinit writes while PROGRAM
+	# starts: it waits for it (10 s at most) and copies it.
+	VOLINIT_IMAGE=$image run_volinit -c "$CFG" -- /bin/sh -c '
+		i=0
+		until cat "$1"/.volinit/holders/* >"$2" 2>/dev/null && [ -s "$2" ]; do
+			i=$((i + 1)); [ "$i" -lt 1000 ] || exit 9; sleep 0.01
+		done' sh "$V" "$T/holders"
 	assert_status 0
 	# One line, cut, with the image's newline made harmless.
 	[ "$(wc -l <"$T/holders")" -eq 1 ]
