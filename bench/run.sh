@@ -258,7 +258,7 @@ if [ $HAVE_VS = 1 ] && [ -f "$MAP" ]; then
 	objs=()
 	for s in src/*.c; do o="$ROOT/build/sobj/$(basename "${s%.c}").o"; [ -f "$o" ] && objs+=("$o"); done
 	# shellcheck disable=SC2046
-	if cc -static -Wl,--gc-sections -o "$B/volinit-static.syms" "${objs[@]}" $(pkg-config --static --libs inih libcap) 2>"$R/relink.stderr"; then
+	if cc -static -no-pie -Wl,--gc-sections -o "$B/volinit-static.syms" "${objs[@]}" $(pkg-config --static --libs inih libcap) 2>"$R/relink.stderr"; then
 		nm --size-sort -S --radix=d "$B/volinit-static.syms" | awk '$3 ~ /^[TtRrDdBbVvWw]$/' | sort -k2,2nr >"$R/nm-all.tsv"
 		nm --defined-only "${objs[@]}" 2>/dev/null | awk 'NF==3{print $3}' | sort -u >"$R/own-symbols.txt"
 	else
