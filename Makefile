@@ -81,12 +81,19 @@ e2e: deps $(BUILD)/volinit-static helpers
 	@sh tools/deps.sh e2e
 	VOLINIT_STATIC=$(abspath $(BUILD)/volinit-static) HELPERS=$(abspath $(BUILD)/helpers) bats tests/e2e
 
-# The same unit and integration tests again under ASan and UBSan;
-# any report fails the run (reports go to files, counted afterwards).
+# The same unit and integration tests again under ASan and UBSan, built
+# with gcc and then with clang (whose UBSan also checks pointer arithmetic
+# on NULL); any report fails the run (reports go to files, counted after).
+SAN_FLAGS = CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
+	LDFLAGS="-fsanitize=address,undefined"
 sanitize: deps
-	$(MAKE) --no-print-directory BUILD=build/san CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
-		LDFLAGS="-fsanitize=address,undefined" build/san/volinit $(UNIT_SRCS:tests/unit/%.c=build/san/unit/%) helpers
+	$(MAKE) --no-print-directory BUILD=build/san $(SAN_FLAGS) \
+		build/san/volinit $(UNIT_SRCS:tests/unit/%.c=build/san/unit/%) helpers
 	@sh tools/sanitize.sh build/san
+	@sh tools/deps.sh fuzz
+	$(MAKE) --no-print-directory BUILD=build/san-clang CC=clang $(SAN_FLAGS) \
+		build/san-clang/volinit $(UNIT_SRCS:tests/unit/%.c=build/san-clang/unit/%)
+	@sh tools/sanitize.sh build/san-clang
 
 # The fuzzers' seed corpora, replayed once under ASan/UBSan.
 fuzz-replay:

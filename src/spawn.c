@@ -20,7 +20,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#ifdef __SANITIZE_ADDRESS__
+#ifndef __has_feature
+#define __has_feature(x) 0 /* gcc: it says __SANITIZE_ADDRESS__ instead */
+#endif
+#if defined(__SANITIZE_ADDRESS__) || __has_feature(address_sanitizer)
 #include <sanitizer/asan_interface.h>
 /* The child's frames poison parts of its stack and never return to clear
  * them (it execs or exits): clear them before this frame is reused. */

@@ -39,7 +39,7 @@ static void corrupt_versions(void **state)
 	(void)state;
 	int32_t v = 99;
 	const char *bad[] = { "", " ", "\n", "-1", "+1", "1.0", "1 2", "0x10", "one", "2147483648",
-			      "99999999999999999999", "1a", "a1", "1\n2\n", "\xef\xbb\xbf" "1" };
+			      "99999999999999999999", "1a", "a1", "1\n2\n", "\xef\xbb\xbf\x31" /* a BOM, then 1 */ };
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		assert_int_equal(parse(bad[i], &v), -1);
 		assert_int_equal(v, 99); /* untouched on failure */
