@@ -97,6 +97,23 @@ static int list_hooks(const char *dir, struct migrate_step **out, size_t *n)
 	return err;
 }
 
+/* Whether execve would start path: an ELF program or a #! script (its
+ * first bytes; a file it cannot read is left to execve to refuse). Found
+ * before any step runs, rather than by the step that fails. */
+static bool execve_can_run(const char *path)
+{
+	unsigned char head[4] = { 0 };
+	int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0)
+		return true;
+	ssize_t n = read(fd, head, sizeof(head));
+	close(fd);
+	if (n < 0)
+		return true;
+	return (n >= 2 && head[0] == '#' && head[1] == '!') ||
+	       (n == 4 && memcmp(head, "\x7f" "ELF", 4) == 0);
+}
+
 int migrate_plan(const struct volume_conf *v, int32_t from, struct migrate_plan *plan)
 {
 	memset(plan, 0, sizeof(*plan));
@@ -158,6 +175,14 @@ int migrate_plan(const struct volume_conf *v, int32_t from, struct migrate_plan 
 		if (stat(path, &st) != 0 || !S_ISREG(st.st_mode) || access(path, X_OK) != 0) {
 			log_fatal(126, v->name, "volume \"%s\": hook %s is not an executable file",
 				  v->name, path);
+			migrate_plan_free(plan);
+			return 126;
+		}
+		if (!execve_can_run(path)) {
+			log_fatal(126, v->name, "volume \"%s\": hook %s is neither a program (ELF) "
+						"nor a script with a #! line", v->name, path);
+			log_hint(v->name, "hooks run with execve, never through a shell: begin the "
+					  "script with #!/bin/sh");
 			migrate_plan_free(plan);
 			return 126;
 		}
@@ -226,7 +251,7 @@ static int run_hook(const struct volume_conf *v, int voldirfd, const struct migr
 
 /* After a failed step: put the snapshot back, or leave the volume dirty. */
 static int fail_step(const struct volume_conf *v, int voldirfd, const struct migrate_step *s,
-		     const char *why, int code)
+		     int32_t began_at, const char *why, int code)
 {
 	journal_event(voldirfd, v, "step_fail", s->to - 1, s->to, why);
 	if (!v->snapshot) {
@@ -247,7 +272,7 @@ static int fail_step(const struct volume_conf *v, int voldirfd, const struct mig
 				  "restores it again", v->path);
 		return code;
 	}
-	journal_event(voldirfd, v, "restore", s->to - 1, s->to - 1, why);
+	journal_event(voldirfd, v, "restore", s->to - 1, began_at, why);
 	state_dirty_clear(voldirfd);
 	snapshot_remove(voldirfd);
 	log_fatal(code, v->name, "volume \"%s\" (%s): migration step %d -> %d (%s) %s; the "
@@ -310,16 +335,16 @@ int migrate_volume(const struct volume_conf *v, int voldirfd, int32_t from,
 		int status = run_hook(v, voldirfd, s, privs, &stop);
 		if (status < 0) {
 			snprintf(why, sizeof(why), "could not start");
-			rc = fail_step(v, voldirfd, s, why, -status);
+			rc = fail_step(v, voldirfd, s, from, why, -status);
 		} else if (status != 0) {
 			int code = supervise_exit_code(status);
 			snprintf(why, sizeof(why), "%s %d", code > 128 ? "died of signal" : "exited with",
 				 code > 128 ? code - 128 : code);
-			rc = fail_step(v, voldirfd, s, why, stop ? 128 + stop : 82);
+			rc = fail_step(v, voldirfd, s, from, why, stop ? 128 + stop : 82);
 		} else if ((err = version_write_at(voldirfd, v->version_file, s->to)) != 0) {
 			snprintf(why, sizeof(why), "succeeded, but %s could not be written: %s",
 				 v->version_file, strerror(err));
-			rc = fail_step(v, voldirfd, s, why, 73);
+			rc = fail_step(v, voldirfd, s, from, why, 73);
 		} else {
 			state_dirty_clear(voldirfd);
 			journal_event(voldirfd, v, "step_ok", s->to - 1, s->to, s->hook);

@@ -356,6 +356,41 @@ start 3 3"$ ]]
 	[ "$(mg_version)" = 1 ]
 }
 
+@test "a later hook without a #! line is found before any step runs: 126, step 2 never ran, not even with --dry-run" {
+	echo 1 >"$VOL/schema_version.txt"
+	mg_hook 2 'echo step2 >>data.txt'
+	printf 'echo ran >"%s"\n' "$TD/ran-by-a-shell" >"$HOOKS/3"
+	chmod 0755 "$HOOKS/3"
+	mg_conf 3
+	run vi migrate --dry-run -c "$CONF"
+	echo "$output"
+	[ "$status" -eq 126 ]
+	run vi -c "$CONF" -- "$PROBE" touch "$TD/app-ran"
+	echo "$output"
+	[ "$status" -eq 126 ]
+	[[ "$output" == *"FATAL"*"hook $HOOKS/3 is neither a program (ELF) nor a script with a #! line"* ]]
+	[[ "$output" == *"hint: hooks run with execve, never through a shell"* ]]
+	[ ! -s "$HLOG" ]
+	[ ! -e "$VOL/data.txt" ]
+	[ ! -e "$TD/ran-by-a-shell" ]
+	[ ! -e "$TD/app-ran" ]
+	[ ! -e "$VOL/.volinit/dirty" ]
+	[ "$(mg_version)" = 1 ]
+}
+
+@test "the restore event says the version the volume went back to: from the failed step's start to the migration's" {
+	echo 1 >"$VOL/schema_version.txt"
+	mg_hook 2
+	mg_hook 3 'exit 1'
+	mg_conf 3
+	run vi migrate -c "$CONF"
+	[ "$status" -eq 82 ]
+	[ "$(mg_version)" = 1 ]
+	run mg_events
+	echo "$output"
+	[[ "$output" == *"step_fail 2 3"$'\n'"restore 2 1"* ]]
+}
+
 @test "volinit migrate plans every volume first: a missing hook for the second volume leaves the first one untouched (80)" {
 	echo 1 >"$VOL/schema_version.txt"
 	echo keep >"$VOL/data.txt"
