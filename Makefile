@@ -31,12 +31,16 @@ HELPER_BINS = $(HELPER_SRCS:tests/helpers/%.c=$(BUILD)/helpers/%)
 
 ALL_CFLAGS = $(WARN) $(DEFS) $(PKG_CFLAGS) $(CFLAGS)
 
-.PHONY: all static check unit integration e2e sanitize fuzz-replay install clean fuzz bench demo demo-container deps helpers
+.PHONY: all static check unit integration e2e sanitize fuzz-replay install clean fuzz bench demo demo-container deps test-deps helpers
 all: deps $(BUILD)/volinit
 
 # Installs what is missing (as root on Debian), or says the exact command.
 deps:
 	@sh tools/deps.sh build
+
+# What the test suites need besides (cmocka, bats, strace, jq...).
+test-deps: deps
+	@sh tools/deps.sh test
 
 $(BUILD)/volinit: $(OBJS)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(OBJS) $(PKG_LIBS)
@@ -71,13 +75,13 @@ helpers: $(HELPER_BINS)
 $(BUILD)/helpers/%: tests/helpers/%.c | $(BUILD)/helpers
 	$(CC) -std=c17 -D_GNU_SOURCE -Wall -Wextra -Werror -O2 -static -o $@ $<
 
-unit: deps $(UNIT_BINS)
+unit: test-deps $(UNIT_BINS)
 	@set -e; for t in $(UNIT_BINS); do echo "== $$t"; $$t; done
 
-integration: deps $(BUILD)/volinit $(BUILD)/volinit-static helpers
+integration: test-deps $(BUILD)/volinit $(BUILD)/volinit-static helpers
 	VOLINIT=$(abspath $(BUILD)/volinit) HELPERS=$(abspath $(BUILD)/helpers) bats tests/integration
 
-e2e: deps $(BUILD)/volinit-static helpers
+e2e: test-deps $(BUILD)/volinit-static helpers
 	@sh tools/deps.sh e2e
 	VOLINIT_STATIC=$(abspath $(BUILD)/volinit-static) HELPERS=$(abspath $(BUILD)/helpers) bats tests/e2e
 
@@ -86,7 +90,7 @@ e2e: deps $(BUILD)/volinit-static helpers
 # on NULL); any report fails the run (reports go to files, counted after).
 SAN_FLAGS = CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
 	LDFLAGS="-fsanitize=address,undefined"
-sanitize: deps
+sanitize: test-deps
 	$(MAKE) --no-print-directory BUILD=build/san $(SAN_FLAGS) \
 		build/san/volinit $(UNIT_SRCS:tests/unit/%.c=build/san/unit/%) helpers
 	@sh tools/sanitize.sh build/san
@@ -100,7 +104,7 @@ fuzz-replay:
 	@sh tools/deps.sh fuzz
 	@sh tests/fuzz/replay.sh
 
-check: deps unit integration e2e sanitize fuzz-replay
+check: test-deps unit integration e2e sanitize fuzz-replay
 	@echo "make check: all suites passed"
 
 fuzz:

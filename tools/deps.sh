@@ -1,12 +1,15 @@
 #!/bin/sh
 # Installs the Debian packages a profile needs when run as root with apt-get,
-# otherwise names the exact command to run. Usage: deps.sh build|e2e|fuzz|bench
+# otherwise names the exact command to run. Usage: deps.sh build|test|e2e|fuzz|bench
+# (build: what compiling volinit needs; test: what the unit and integration
+# suites need besides)
 set -eu
 case "${1:-build}" in
-  build) pkgs="gcc make pkg-config libinih-dev libcap-dev libcmocka-dev bats util-linux strace jq python3 acl attr libcap2-bin" ;;
+  build) pkgs="gcc libc6-dev make pkg-config libinih-dev libcap-dev" ;;
+  test)  pkgs="libcmocka-dev bats util-linux strace jq python3 acl attr libcap2-bin" ;;
   e2e)   pkgs="podman runc busybox-static uidmap python3-yaml catatonit python3-kubernetes postgresql-15" ;;
   fuzz)  pkgs="clang libclang-rt-14-dev" ;;
-  bench) pkgs="hyperfine tini dumb-init catatonit time binutils xfsprogs valgrind" ;;
+  bench) pkgs="hyperfine tini dumb-init catatonit time binutils xfsprogs valgrind strace util-linux" ;;
   *) echo "deps.sh: unknown profile '$1'" >&2; exit 64 ;;
 esac
 missing=""
