@@ -38,7 +38,7 @@ static int shared_lock_if_any(const struct volume_conf *v, int dirfd, int *rc)
 
 static void json_version(struct jbuf *b, const struct observation *obs)
 {
-	if (obs->what == OBS_VERSION)
+	if (obs->has_version)
 		jbuf_printf(b, "%d", (int)obs->version);
 	else
 		jbuf_puts(b, "null");
@@ -138,8 +138,9 @@ static void status_text(const struct volume_conf *v, const struct observation *o
 			const struct decision *d, int dirfd, const char *conflict)
 {
 	printf("volume \"%s\" (%s)\n", v->name, v->path);
-	if (obs->what == OBS_VERSION)
-		printf("  %-13s %s = %d\n", "version:", v->version_file, (int)obs->version);
+	if (obs->has_version)
+		printf("  %-13s %s = %d%s\n", "version:", v->version_file, (int)obs->version,
+		       obs->what == OBS_DIRTY ? " (a migration step did not finish)" : "");
 	else
 		printf("  %-13s %s: none\n", "version:", v->version_file);
 	printf("  %-13s %d\n", "expected:", (int)v->expected);

@@ -28,17 +28,22 @@ void guard_observe(const struct volume_conf *v, struct observation *obs, int *di
 			return;
 		}
 	}
+	struct version_read r;
 	if (state_dirty_read(*dirfd, obs->detail, sizeof(obs->detail)) == 1) {
 		obs->what = OBS_DIRTY;
 		obs->snapshot = snapshot_exists(*dirfd);
+		/* For status: what the file says while a step is unfinished. */
+		version_read_at(*dirfd, v->version_file, &r);
+		obs->has_version = r.status == VERSION_OK;
+		obs->version = obs->has_version ? r.version : 0;
 		return;
 	}
-	struct version_read r;
 	version_read_at(*dirfd, v->version_file, &r);
 	switch (r.status) {
 	case VERSION_OK:
 		obs->what = OBS_VERSION;
 		obs->version = r.version;
+		obs->has_version = true;
 		return;
 	case VERSION_CORRUPT:
 		obs->what = OBS_CORRUPT;

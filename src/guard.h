@@ -24,6 +24,7 @@ struct observation {
 	int err;
 	bool snapshot;   /* a complete snapshot exists (matters when dirty) */
 	bool restored;   /* seen just after a restore: a refusal's hint says so */
+	bool has_version; /* version holds the version file's value (also when dirty) */
 	char detail[512];
 };
 

@@ -383,6 +383,8 @@ start 2 2"$ ]]
 	local v
 	v=$(jq -c '.volumes[0]' <<<"$output")
 	jq -e '.snapshot == true and .state == "dirty" and .action == "restore"' <<<"$v"
+	# What the version file says meanwhile: still 1.
+	jq -e '.version == 1' <<<"$v"
 	jq -e '.lock == "exclusive"' <<<"$v"
 	jq -e '(.journal | length) >= 1 and .journal[-1].event == "migrate_begin"' <<<"$v"
 	# The dirty marker's JSON, whole: as an object, or as a string holding it.
@@ -399,6 +401,7 @@ start 2 2"$ ]]
 	echo "$output"
 	[ "$status" -eq 0 ]
 	[[ "$output" == *"state:"*"dirty"* ]]
+	[[ "$output" == *"version:"*"schema_version.txt = 1 (a migration step did not finish)"* ]]
 	[[ "$output" == *"dirty:"*"0002-split-sessions.sh"* ]]
 	[[ "$output" == *"snapshot:"*"present"* ]]
 	[[ "$output" == *"journal:"*'"event":"migrate_begin"'* ]]
