@@ -44,6 +44,24 @@ static void json_version(struct jbuf *b, const struct observation *obs)
 		jbuf_puts(b, "null");
 }
 
+/* A volume's object in check and status --json, opened and begun with
+ * what both say: name, path, version, expected, state. */
+static void json_volume_start(struct jbuf *b, const struct volume_conf *v,
+			      const struct observation *obs, bool first)
+{
+	jbuf_puts(b, first ? "{" : ",{");
+	jbuf_json_key(b, "name");
+	jbuf_json_str_max(b, v->name, 1024);
+	jbuf_json_key(b, "path");
+	jbuf_json_str_max(b, v->path, 8192);
+	jbuf_json_key(b, "version");
+	json_version(b, obs);
+	jbuf_json_key(b, "expected");
+	jbuf_printf(b, "%d", (int)v->expected);
+	jbuf_json_key(b, "state");
+	jbuf_json_str(b, guard_state_name(v, obs));
+}
+
 /* One volume of check --json. action: what a start would do, or "locked"
  * when the lock could not be had to look (code 75 or 128+N). */
 static void check_json(const struct volume_conf *v, const struct observation *obs,
@@ -52,17 +70,7 @@ static void check_json(const struct volume_conf *v, const struct observation *ob
 	char out[12288]; /* the fields are bounded below it: never cut */
 	struct jbuf b;
 	jbuf_init(&b, out, sizeof(out));
-	jbuf_puts(&b, first ? "{" : ",{");
-	jbuf_json_key(&b, "name");
-	jbuf_json_str_max(&b, v->name, 1024);
-	jbuf_json_key(&b, "path");
-	jbuf_json_str_max(&b, v->path, 8192);
-	jbuf_json_key(&b, "version");
-	json_version(&b, obs);
-	jbuf_json_key(&b, "expected");
-	jbuf_printf(&b, "%d", (int)v->expected);
-	jbuf_json_key(&b, "state");
-	jbuf_json_str(&b, guard_state_name(v, obs));
+	json_volume_start(&b, v, obs, first);
 	jbuf_json_key(&b, "action");
 	jbuf_json_str(&b, action);
 	jbuf_json_key(&b, "code");
@@ -115,9 +123,7 @@ int command_check(const struct config *cfg, bool json)
 				guard_report_refusal(v, &obs, &d);
 				rc = d.code;
 			} else if (d.action == ACT_MIGRATE) {
-				struct migrate_plan plan;
-				rc = migrate_plan(v, d.from, &plan);
-				migrate_plan_free(&plan);
+				rc = migrate_plan_check(v, d.from);
 			}
 		}
 		if (json)
@@ -191,19 +197,9 @@ static void status_json(const struct volume_conf *v, const struct observation *o
 	char out[24576]; /* the fields are bounded below it: never cut */
 	struct jbuf b;
 	jbuf_init(&b, out, sizeof(out));
-	jbuf_puts(&b, first ? "{" : ",{");
-	jbuf_json_key(&b, "name");
-	jbuf_json_str_max(&b, v->name, 1024);
-	jbuf_json_key(&b, "path");
-	jbuf_json_str_max(&b, v->path, 8192);
+	json_volume_start(&b, v, obs, first);
 	jbuf_json_key(&b, "version_file");
 	jbuf_json_str_max(&b, v->version_file, 1024);
-	jbuf_json_key(&b, "version");
-	json_version(&b, obs);
-	jbuf_json_key(&b, "expected");
-	jbuf_printf(&b, "%d", (int)v->expected);
-	jbuf_json_key(&b, "state");
-	jbuf_json_str(&b, guard_state_name(v, obs));
 	jbuf_json_key(&b, "action");
 	jbuf_json_str(&b, action_names[d->action]);
 	jbuf_json_key(&b, "code");
@@ -379,11 +375,8 @@ static int plan_all(const struct config *cfg)
 		struct observation obs;
 		guard_observe(v, &obs, &dirfd);
 		struct decision d = guard_decide(v, &obs, GUARD_MIGRATE);
-		if (d.action == ACT_MIGRATE) {
-			struct migrate_plan plan;
-			rc = migrate_plan(v, d.from, &plan);
-			migrate_plan_free(&plan);
-		}
+		if (d.action == ACT_MIGRATE)
+			rc = migrate_plan_check(v, d.from);
 		if (dirfd >= 0)
 			close(dirfd);
 		if (rc && !first)
