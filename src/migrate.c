@@ -50,6 +50,14 @@ void migrate_plan_free(struct migrate_plan *plan)
 	plan->n = 0;
 }
 
+int migrate_plan_check(const struct volume_conf *v, int32_t from)
+{
+	struct migrate_plan plan;
+	int rc = migrate_plan(v, from, &plan);
+	migrate_plan_free(&plan);
+	return rc;
+}
+
 /* Insertion sort: a migrations directory holds tens of hooks, and qsort
  * would cost the static binary more than this. */
 static void sort_by_step(struct migrate_step *s, size_t n)

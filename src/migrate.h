@@ -32,6 +32,10 @@ int migrate_hook_step(const char *name, int32_t *step);
 int migrate_plan(const struct volume_conf *v, int32_t from, struct migrate_plan *plan);
 void migrate_plan_free(struct migrate_plan *plan);
 
+/* Plans and forgets the plan: 0 when every hook from from to expected is
+ * there, or the plan's code after its FATAL line. Nothing runs. */
+int migrate_plan_check(const struct volume_conf *v, int32_t from);
+
 /* Migrates from the version given to v->expected; the caller holds the
  * exclusive lock. dry_run: print the plan only. Returns 0, 73, 78, 80, 82,
  * 126, 127 or 128+N. */

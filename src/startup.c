@@ -113,9 +113,7 @@ int startup_admit(const struct config *cfg, const struct privs *hp, struct start
 				rc = apply_decision(v, h->dirfd, &obs, &d, GUARD_START, hp, false);
 			} else if (d.action == ACT_MIGRATE) {
 				/* Every volume's plan before any volume changes. */
-				struct migrate_plan plan;
-				rc = migrate_plan(v, d.from, &plan);
-				migrate_plan_free(&plan);
+				rc = migrate_plan_check(v, d.from);
 			} else if (d.action == ACT_RUN)
 				log_info(v->name, "volume \"%s\" (%s): %s = %d, as expected", v->name,
 					 v->path, v->version_file, (int)d.from);
