@@ -257,7 +257,10 @@ static int run_hook(const struct volume_conf *v, int voldirfd, const struct migr
 	return supervise_wait_hook(pid, stop);
 }
 
-/* After a failed step: put the snapshot back, or leave the volume dirty. */
+/* After a failed step: put the snapshot back, or leave the volume dirty.
+ * It never drops the snapshot: migrate_volume alone decides that, once the
+ * volume is no longer dirty (a restore that failed keeps both, so that the
+ * next start restores again). */
 static int fail_step(const struct volume_conf *v, int voldirfd, const struct migrate_step *s,
 		     int32_t began_at, const char *why, int code)
 {
@@ -272,6 +275,8 @@ static int fail_step(const struct volume_conf *v, int voldirfd, const struct mig
 	}
 	char where[4096];
 	int err = snapshot_restore(voldirfd, where, sizeof(where));
+	if (!err && (err = state_dirty_clear(voldirfd)) != 0)
+		snprintf(where, sizeof(where), ".volinit/dirty");
 	if (err) {
 		log_fatal(code, v->name, "volume \"%s\" (%s): migration step %d -> %d (%s) %s, and "
 					 "the restore failed: %s: %s", v->name, v->path, (int)s->to - 1,
@@ -281,14 +286,22 @@ static int fail_step(const struct volume_conf *v, int voldirfd, const struct mig
 		return code;
 	}
 	journal_event(voldirfd, v, "restore", s->to - 1, began_at, why);
-	state_dirty_clear(voldirfd);
-	snapshot_remove(voldirfd);
 	log_fatal(code, v->name, "volume \"%s\" (%s): migration step %d -> %d (%s) %s; the "
 				 "volume was restored as it was before the migration", v->name, v->path,
 		  (int)s->to - 1, (int)s->to, s->hook, why);
 	log_hint(v->name, "fix the hook and start again; the journal is in %s/.volinit/"
 			  "journal.jsonl", v->path);
 	return code;
+}
+
+/* The one place that drops a migration's snapshot: only when no dirty
+ * marker is left (the migration ended, or its restore finished). A marker
+ * that cannot be read counts as there. */
+static void drop_snapshot_unless_dirty(const struct volume_conf *v, int voldirfd)
+{
+	char detail[16];
+	if (v->snapshot && state_dirty_read(voldirfd, detail, sizeof(detail)) == 0)
+		snapshot_remove(voldirfd);
 }
 
 static void print_plan(const struct volume_conf *v, const struct migrate_plan *plan)
@@ -366,10 +379,7 @@ int migrate_volume(const struct volume_conf *v, int voldirfd, int32_t from,
 			}
 		}
 	}
-	if (rc == 0 || rc > 128) {
-		if (v->snapshot)
-			snapshot_remove(voldirfd);
-	}
+	drop_snapshot_unless_dirty(v, voldirfd);
 	if (rc == 0)
 		log_notice(v->name, "volume \"%s\" (%s): migrated to %d", v->name, v->path,
 			   (int)v->expected);

@@ -1,0 +1,55 @@
+#!/usr/bin/env bats
+# Recovery: which snapshot a dirty volume may be restored from, and who may
+# drop it. A snapshot is dropped only once no dirty marker is left; a restore
+# that fails keeps both, so that the next start restores again.
+
+load migrate_helpers
+bats_require_minimum_version 1.5.0
+
+setup() {
+	mg_setup
+	command -v chattr >/dev/null || { echo "chattr is needed (e2fsprogs)" >&2; return 1; }
+}
+teardown() {
+	[ -e "$VOL/sub/locked" ] && chattr -i "$VOL/sub/locked" 2>/dev/null
+	mg_teardown
+}
+
+@test "SIGTERM during a step whose restore then fails: exit 143, the snapshot and dirty kept, the next start restores" {
+	echo 1 >"$VOL/schema_version.txt"
+	echo base >"$VOL/data.txt"
+	# The step leaves a file the restore cannot remove, then waits for the signal.
+	mg_hook 2 "echo two >>data.txt; mkdir -p sub; touch sub/locked; chattr +i sub/locked; touch '$TD/ready'; exec sleep 60"
+	mg_conf 2
+	mg_bg "$TD/first.out" "$VOLINIT" -c "$CONF" -- "$PROBE" touch "$TD/app-ran"
+	local vpid=$MG_PID
+	mg_wait_file "$TD/ready"
+	kill -TERM "$vpid"
+	mg_wait_exit "$vpid"
+	cat "$TD/first.out"
+	[ "$MG_RC" -eq 143 ]
+	[ ! -e "$TD/app-ran" ]
+	run grep -c 'the restore failed: sub/locked' "$TD/first.out"
+	[ "$output" = 1 ]
+	run grep -c 'hint: the snapshot is kept' "$TD/first.out"
+	[ "$output" = 1 ]
+	# What the message promises is there: the snapshot, whole, and the marker.
+	[ -d "$VOL/.volinit/snapshot" ]
+	[ "$(cat "$VOL/.volinit/snapshot/data.txt")" = base ]
+	[ -e "$VOL/.volinit/dirty" ]
+
+	# Once the file can go, the next start restores and runs the fixed hook.
+	chattr -i "$VOL/sub/locked"
+	mg_hook 2 'echo two >>data.txt'
+	run vi -c "$CONF" -- "$PROBE" touch "$TD/app-ran"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"restoring its snapshot"* ]]
+	[ -e "$TD/app-ran" ]
+	[ ! -e "$VOL/sub" ]
+	[ "$(cat "$VOL/data.txt")" = "base
+two" ]
+	[ "$(mg_version)" = 2 ]
+	[ ! -e "$VOL/.volinit/dirty" ]
+	[ ! -e "$VOL/.volinit/snapshot" ]
+}
