@@ -26,7 +26,8 @@ teardown_file() {
 		# another guard code); a config error would be 78, usage 64.
 		run "$VOLINIT_STATIC" check -c "$ini"
 		echo "$d: $status: $output"
-		[ "$status" -ne 78 ] && [ "$status" -ne 64 ]
+		[ "$status" -ne 78 ]
+		[ "$status" -ne 64 ]
 		refute_contains "$output" "volinit.ini:"
 	done
 }

@@ -164,7 +164,8 @@ untouched() {
 	snap
 	run -0 vi stamp -c "$CONF" data 7
 	echo "$output"
-	[ ! -L "$VOL/schema_version.txt" ] && [ -f "$VOL/schema_version.txt" ]
+	[ ! -L "$VOL/schema_version.txt" ]
+	[ -f "$VOL/schema_version.txt" ]
 	[ "$(cat "$VOL/schema_version.txt")" = 7 ]
 	untouched
 }
@@ -253,7 +254,8 @@ plant_tmp_link() {
 	run -0 vi_pid1 -c "$CONF" -- "$PROBE" touch "$TD/marker"
 	echo "$output"
 	[ -f "$TD/marker" ]
-	[ ! -L "$VOL/schema_version.txt" ] && [ "$(cat "$VOL/schema_version.txt")" = 1 ]
+	[ ! -L "$VOL/schema_version.txt" ]
+	[ "$(cat "$VOL/schema_version.txt")" = 1 ]
 	untouched
 }
 
@@ -265,7 +267,8 @@ plant_tmp_link() {
 	snap
 	run -0 vi_pid1 stamp -c "$CONF" data 1
 	echo "$output"
-	[ ! -L "$VOL/schema_version.txt" ] && [ "$(cat "$VOL/schema_version.txt")" = 1 ]
+	[ ! -L "$VOL/schema_version.txt" ]
+	[ "$(cat "$VOL/schema_version.txt")" = 1 ]
 	untouched
 	plant_tmp_link
 	hook 0002
@@ -287,7 +290,8 @@ step 2" ]
 	snap
 	run -80 vi_pid1 -c "$CONF" -- "$PROBE" touch "$TD/marker"
 	echo "$output"
-	[ ! -e "$VOL/schema_version.txt" ] && [ ! -e "$TD/marker" ]
+	[ ! -e "$VOL/schema_version.txt" ]
+	[ ! -e "$TD/marker" ]
 	untouched
 }
 
