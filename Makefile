@@ -159,7 +159,7 @@ $(RELEASE)/volinit-$(VERSION)-linux-$(1): $$(REL_OBJS_$(1))
 # Unit tests for this architecture (cmocka, linked dynamically).
 $(RELEASE)/$(1)/unit/%: tests/unit/%.c $$(filter-out %/main.o,$$(REL_OBJS_$(1)))
 	@mkdir -p $$(@D)
-	$(TRIPLET_$(1))-gcc $(WARN) $(DEFS) -O2 -Isrc -o $$@ $$^ $$$$($(call relpkg,$(1)) --libs $(PKGS)) -lcmocka
+	$(TRIPLET_$(1))-gcc $(WARN) $(DEFS) -O2 -no-pie -Isrc -o $$@ $$^ $$$$($(call relpkg,$(1)) --libs $(PKGS)) -lcmocka
 endef
 $(foreach a,$(REL_ARCHES),$(eval $(call release_arch,$(a))))
 
