@@ -1,11 +1,11 @@
 # shellcheck shell=bash
 # Shared by the podman (helpers.bash) and the Docker (docker.bash) e2e files:
-# what the two engines do alike. Each defines engine first: the engine's command
-# line (podman, or docker on the suite's private daemon), which these
-# functions call for inspect, logs and wait.
+# what the two engines do alike. Each sets ENGINE first: the engine's command
+# (podman, or Debian's docker client, DOCKER_HOST naming the suite's private
+# daemon), which these functions run for volume inspect, inspect, logs, wait.
 
 # The volume's directory on the host: the tests read what is on it directly.
-vol_path() { engine volume inspect -f '{{.Mountpoint}}' "$1"; }
+vol_path() { "$ENGINE" volume inspect -f '{{.Mountpoint}}' "$1"; }
 
 # A signature of the volume's data (names, types, modes, sizes, mtimes,
 # contents), leaving out volinit's own .volinit/ (its journal records
@@ -21,7 +21,7 @@ tree_sig() { # DIR [all]
 
 ms_now() { echo $(($(date +%s%N) / 1000000)); }
 
-exit_code() { engine inspect -f '{{.State.ExitCode}}' "$1"; }
+exit_code() { "$ENGINE" inspect -f '{{.State.ExitCode}}' "$1"; }
 
 # Wait until a container's log has COUNT (default 1) lines matching an
 # extended regex. Bounded: gives up after TIMEOUT (default E2E_TIMEOUT)
@@ -31,27 +31,27 @@ wait_log() { # CONTAINER REGEX [TIMEOUT] [COUNT]
 	local c=$1 re=$2 t=${3:-$E2E_TIMEOUT} n=${4:-1} deadline state
 	deadline=$(($(date +%s) + t))
 	while :; do
-		[ "$(engine logs "$c" 2>&1 | grep -Ec -- "$re")" -ge "$n" ] && return 0
-		state=$(engine inspect -f '{{.State.Status}}' "$c" 2>/dev/null)
+		[ "$("$ENGINE" logs "$c" 2>&1 | grep -Ec -- "$re")" -ge "$n" ] && return 0
+		state=$("$ENGINE" inspect -f '{{.State.Status}}' "$c" 2>/dev/null)
 		if [ "$state" = exited ] || [ "$state" = stopped ]; then
-			[ "$(engine logs "$c" 2>&1 | grep -Ec -- "$re")" -ge "$n" ] && return 0
+			[ "$("$ENGINE" logs "$c" 2>&1 | grep -Ec -- "$re")" -ge "$n" ] && return 0
 			echo "container $c exited ($(exit_code "$c")) without logging /$re/:" >&2
-			engine logs "$c" >&2 2>&1
+			"$ENGINE" logs "$c" >&2 2>&1
 			return 1
 		fi
 		if [ "$(date +%s)" -ge "$deadline" ]; then
 			echo "timed out after ${t}s waiting for /$re/ in $c's log:" >&2
-			engine logs "$c" >&2 2>&1
+			"$ENGINE" logs "$c" >&2 2>&1
 			return 1
 		fi
 		sleep 0.1
 	done
 }
 
-# Wait for a container to exit (engine wait blocks on the event itself);
+# Wait for a container to exit (the engine's wait blocks on the event itself);
 # prints the exit code.
 wait_exit() { # CONTAINER [TIMEOUT]
-	timeout "${2:-$E2E_TIMEOUT}" engine wait "$1"
+	timeout "${2:-$E2E_TIMEOUT}" "$ENGINE" wait "$1"
 }
 
 # Lines of a file on a volume (0 when it does not exist).

@@ -22,7 +22,7 @@ PTYSHELL=$E2E_DIR/../helpers/ptyshell.py
 # may be newer than the daemon's API).
 DOCKER=/usr/bin/docker
 COMPOSE=/usr/bin/docker-compose
-engine() { "$DOCKER" "$@"; }
+ENGINE=$DOCKER
 
 IMG_BASE=localhost/volinit-e2e/base:latest
 IMG_V1=localhost/volinit-e2e/notes:1

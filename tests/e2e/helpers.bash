@@ -14,7 +14,7 @@ REPO=$(cd "$E2E_DIR/../.." && pwd)
 . "$E2E_DIR/podman-env.sh"
 volinit_podman_env || return 1
 : "${E2E_TIMEOUT:=30}"
-engine() { podman "$@"; }
+ENGINE=podman
 # shellcheck source=tests/e2e/common.bash
 . "$E2E_DIR/common.bash"
 # python3 from Debian (python3-yaml, python3-kubernetes), not a pyenv shim.
