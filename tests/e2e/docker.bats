@@ -151,7 +151,10 @@ EOF
 	run "$DOCKER" run --rm --network none "volinit:$version" --version
 	assert_eq "$output" "volinit $version" "--version"
 
-	# What Dockerfile.example shows first: the binary copied from the image.
+	# What Dockerfile.example shows first: the binary copied from the image
+	# of this version.
+	assert_eq "$(grep -m1 '^COPY --from=' "$REPO/Dockerfile.example")" \
+		"COPY --from=volinit:$version /volinit /sbin/volinit" "Dockerfile.example's first COPY --from"
 	ctx=$BATS_TEST_TMPDIR/app
 	mkdir -p "$ctx"
 	cp "$E2E_DIR/images/v2/volinit.ini" "$ctx/volinit.ini"
