@@ -142,7 +142,9 @@ REL_ARCHES = amd64 arm64
 REL_BINS   = $(REL_ARCHES:%=$(RELEASE)/volinit-$(VERSION)-linux-%)
 TRIPLET_amd64 = x86_64-linux-gnu
 TRIPLET_arm64 = aarch64-linux-gnu
-SOURCE_DATE_EPOCH ?= $(shell git log -1 --format=%ct 2>/dev/null || echo 0)
+ifeq ($(origin SOURCE_DATE_EPOCH),undefined)
+SOURCE_DATE_EPOCH := $(shell git log -1 --format=%ct 2>/dev/null || echo 0)
+endif
 REL_CFLAGS = $(WARN) $(DEFS) -Os -ffunction-sections -fdata-sections \
 	-fno-asynchronous-unwind-tables -fno-unwind-tables -fno-pie -ffile-prefix-map=$(CURDIR)/=
 relpkg = PKG_CONFIG_LIBDIR=/usr/lib/$(TRIPLET_$(1))/pkgconfig:/usr/share/pkgconfig pkg-config

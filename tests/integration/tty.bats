@@ -65,7 +65,7 @@ expect READY> $
 send "$V" -c "$CFG" -- sh -c 'echo prog-up; exec sleep 100' & echo "bg=$!"\n
 expect bg=[0-9]+\r\n
 expect prog-up\r\n
-send echo "fg=$(($(ps -o tpgid= -p $$) - $(ps -o pgid= -p $$)))"\n
+send echo "fg=$(($(cut -d' ' -f8 /proc/$$/stat) - $(cut -d' ' -f5 /proc/$$/stat)))"\n
 expect fg=0\r\n
 send echo ali""ve\n
 expect alive\r\n
