@@ -189,7 +189,9 @@ release-repro: release-deps
 # volinit:VERSION-amd64, volinit:VERSION-arm64, and volinit:VERSION for this
 # machine's. IMAGE_ENGINE: docker when its daemon answers, else podman.
 IMAGE_NAME   ?= volinit
-IMAGE_ENGINE ?= $(shell docker info >/dev/null 2>&1 && echo docker || echo podman)
+ifeq ($(origin IMAGE_ENGINE),undefined)
+IMAGE_ENGINE = $(eval IMAGE_ENGINE := $(shell docker info >/dev/null 2>&1 && echo docker || echo podman))$(IMAGE_ENGINE)
+endif
 image: release
 	@set -e; for a in $(REL_ARCHES); do \
 		ctx=$(RELEASE)/image-$$a; rm -rf $$ctx; mkdir -p $$ctx; \
