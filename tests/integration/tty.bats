@@ -26,7 +26,9 @@ shell() {
 	status=0
 	# set -b: bash reports a job's stop at once, not at the next prompt.
 	printf "PS1='READY> '\nset -b\n" >"$T/bashrc"
+	# A clean environment, but the sanitizers' settings (make sanitize).
 	env -i PATH="$PATH" HOME="$T" TERM=dumb V="$VOLINIT" CFG="$CFG" T="$T" \
+		${ASAN_OPTIONS:+ASAN_OPTIONS="$ASAN_OPTIONS"} ${UBSAN_OPTIONS:+UBSAN_OPTIONS="$UBSAN_OPTIONS"} \
 		timeout -k 5 $((PTY_TIMEOUT * 6)) python3 "$PTYSHELL" --timeout "$PTY_TIMEOUT" --log "$T/tty" \
 		-- bash --rcfile "$T/bashrc" --noediting -i 3>&- || status=$?
 	echo "--- the terminal (status $status):"
