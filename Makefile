@@ -31,7 +31,8 @@ HELPER_BINS = $(HELPER_SRCS:tests/helpers/%.c=$(BUILD)/helpers/%)
 
 ALL_CFLAGS = $(WARN) $(DEFS) $(PKG_CFLAGS) $(CFLAGS)
 
-.PHONY: all static check unit integration e2e sanitize fuzz-replay install clean fuzz bench demo demo-container deps test-deps helpers
+.PHONY: all static check unit integration e2e e2e-podman e2e-docker sanitize fuzz-replay install clean fuzz bench demo demo-container deps test-deps helpers \
+	release release-deps release-check release-repro image
 all: deps $(BUILD)/volinit
 
 # Installs what is missing (as root on Debian), or says the exact command.
@@ -81,9 +82,18 @@ unit: test-deps $(UNIT_BINS)
 integration: test-deps $(BUILD)/volinit $(BUILD)/volinit-static helpers
 	VOLINIT=$(abspath $(BUILD)/volinit) HELPERS=$(abspath $(BUILD)/helpers) bats tests/integration
 
-e2e: test-deps $(BUILD)/volinit-static helpers
+# The container suites: podman (tests/e2e/*.bats but docker*) and Docker
+# Engine with docker-compose on a private daemon (tests/e2e/docker*.bats).
+E2E_PODMAN = $(filter-out tests/e2e/docker%,$(wildcard tests/e2e/*.bats))
+E2E_DOCKER = $(wildcard tests/e2e/docker*.bats)
+E2E_ENV = VOLINIT_STATIC=$(abspath $(BUILD)/volinit-static) HELPERS=$(abspath $(BUILD)/helpers)
+e2e: e2e-podman e2e-docker
+e2e-podman: test-deps $(BUILD)/volinit-static helpers
 	@sh tools/deps.sh e2e
-	VOLINIT_STATIC=$(abspath $(BUILD)/volinit-static) HELPERS=$(abspath $(BUILD)/helpers) bats tests/e2e
+	$(E2E_ENV) bats $(E2E_PODMAN)
+e2e-docker: test-deps $(BUILD)/volinit-static helpers
+	@sh tools/deps.sh docker
+	$(E2E_ENV) bats $(E2E_DOCKER)
 
 # The same unit and integration tests again under ASan and UBSan, built
 # with gcc and then with clang (whose UBSan also checks pointer arithmetic
@@ -104,7 +114,7 @@ fuzz-replay:
 	@sh tools/deps.sh fuzz
 	@sh tests/fuzz/replay.sh
 
-check: test-deps unit integration e2e sanitize fuzz-replay
+check: test-deps unit release-check integration e2e sanitize fuzz-replay
 	@echo "make check: all suites passed"
 
 fuzz:
@@ -122,9 +132,82 @@ demo-container: deps $(BUILD)/volinit-static
 	@sh tools/deps.sh e2e
 	@bash examples/demo-container.sh $(abspath $(BUILD)/volinit-static)
 
-install: $(BUILD)/volinit
+# Release binaries: static and stripped, for amd64 and arm64 (cross-compiled
+# with Debian's gcc-aarch64-linux-gnu against the arm64 libcap-dev and
+# libinih-dev, multiarch), and their SHA256SUMS. Reproducible: the same
+# commit gives the same bytes anywhere (no build ID, no build paths, the
+# commit's time as SOURCE_DATE_EPOCH); release-repro proves it on two clones.
+RELEASE    = $(BUILD)/release
+REL_ARCHES = amd64 arm64
+REL_BINS   = $(REL_ARCHES:%=$(RELEASE)/volinit-$(VERSION)-linux-%)
+TRIPLET_amd64 = x86_64-linux-gnu
+TRIPLET_arm64 = aarch64-linux-gnu
+ifeq ($(origin SOURCE_DATE_EPOCH),undefined)
+SOURCE_DATE_EPOCH := $(shell git log -1 --format=%ct 2>/dev/null || echo 0)
+endif
+REL_CFLAGS = $(WARN) $(DEFS) -Os -ffunction-sections -fdata-sections \
+	-fno-asynchronous-unwind-tables -fno-unwind-tables -fno-pie -ffile-prefix-map=$(CURDIR)/=
+relpkg = PKG_CONFIG_LIBDIR=/usr/lib/$(TRIPLET_$(1))/pkgconfig:/usr/share/pkgconfig pkg-config
+
+define release_arch
+REL_OBJS_$(1) = $(SRCS:src/%.c=$(RELEASE)/$(1)/obj/%.o)
+$(RELEASE)/$(1)/obj/%.o: src/%.c $(HDRS)
+	@mkdir -p $$(@D)
+	SOURCE_DATE_EPOCH=$(SOURCE_DATE_EPOCH) $(TRIPLET_$(1))-gcc $(REL_CFLAGS) $$$$($(call relpkg,$(1)) --cflags $(PKGS)) -c -o $$@ $$<
+$(RELEASE)/volinit-$(VERSION)-linux-$(1): $$(REL_OBJS_$(1))
+	$(TRIPLET_$(1))-gcc -static -no-pie -Wl,--gc-sections -Wl,--build-id=none -o $$@ $$^ \
+		$$$$($(call relpkg,$(1)) --static --libs $(PKGS))
+	$(TRIPLET_$(1))-strip $$@
+# Unit tests for this architecture (cmocka, linked dynamically).
+$(RELEASE)/$(1)/unit/%: tests/unit/%.c $$(filter-out %/main.o,$$(REL_OBJS_$(1)))
+	@mkdir -p $$(@D)
+	$(TRIPLET_$(1))-gcc $(WARN) $(DEFS) -O2 -no-pie -Isrc -o $$@ $$^ $$$$($(call relpkg,$(1)) --libs $(PKGS)) -lcmocka
+endef
+$(foreach a,$(REL_ARCHES),$(eval $(call release_arch,$(a))))
+
+release-deps: deps
+	@sh tools/deps.sh release
+release: release-deps $(RELEASE)/SHA256SUMS
+$(RELEASE)/SHA256SUMS: $(REL_BINS)
+	cd $(RELEASE) && sha256sum $(notdir $(REL_BINS)) >SHA256SUMS
+	@cat $@
+
+# The arm64 binary under qemu-user-static: its unit tests, then a smoke test
+# (--version, check and a start on a temporary volume); then reproducibility.
+REL_UNIT_arm64 = $(UNIT_SRCS:tests/unit/%.c=$(RELEASE)/arm64/unit/%)
+release-check: release test-deps $(REL_UNIT_arm64)
+	@set -e; for t in $(REL_UNIT_arm64); do echo "== qemu-aarch64-static $$t"; qemu-aarch64-static $$t; done
+	@sh tests/e2e/release-smoke.sh $(RELEASE)/volinit-$(VERSION)-linux-amd64 "" x86-64
+	@sh tests/e2e/release-smoke.sh $(RELEASE)/volinit-$(VERSION)-linux-arm64 qemu-aarch64-static aarch64
+	@$(MAKE) --no-print-directory release-repro
+
+# Two clean clones of HEAD, each built with make release: identical bytes.
+release-repro: release-deps
+	@sh tests/e2e/release-repro.sh
+
+# A FROM scratch image holding only /volinit, per architecture:
+# volinit:VERSION-amd64, volinit:VERSION-arm64, and volinit:VERSION for this
+# machine's. IMAGE_ENGINE: docker when its daemon answers, else podman.
+IMAGE_NAME   ?= volinit
+ifeq ($(origin IMAGE_ENGINE),undefined)
+IMAGE_ENGINE = $(eval IMAGE_ENGINE := $(shell docker info >/dev/null 2>&1 && echo docker || echo podman))$(IMAGE_ENGINE)
+endif
+image: release
+	@set -e; for a in $(REL_ARCHES); do \
+		ctx=$(RELEASE)/image-$$a; rm -rf $$ctx; mkdir -p $$ctx; \
+		cp $(RELEASE)/volinit-$(VERSION)-linux-$$a $$ctx/volinit; \
+		printf 'FROM scratch\nCOPY volinit /volinit\nENTRYPOINT ["/volinit"]\n' >$$ctx/Dockerfile; \
+		echo "== $(IMAGE_ENGINE) build $(IMAGE_NAME):$(VERSION)-$$a"; \
+		$(IMAGE_ENGINE) build -q --platform linux/$$a -t $(IMAGE_NAME):$(VERSION)-$$a $$ctx; \
+	done
+	$(IMAGE_ENGINE) tag $(IMAGE_NAME):$(VERSION)-$$(dpkg --print-architecture) $(IMAGE_NAME):$(VERSION)
+
+# volinit (dynamic, for the host) and volinit-static (static, stripped: the
+# one to copy into an image).
+install: $(BUILD)/volinit $(BUILD)/volinit-static
 	install -d $(DESTDIR)$(PREFIX)/bin
 	install -m 0755 $(BUILD)/volinit $(DESTDIR)$(PREFIX)/bin/volinit
+	install -m 0755 $(BUILD)/volinit-static $(DESTDIR)$(PREFIX)/bin/volinit-static
 
 clean:
 	rm -rf build

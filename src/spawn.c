@@ -51,6 +51,7 @@ struct child_args {
 enum { CHILD_STACK = 64 * 1024 };
 
 static bool gave_terminal;
+static pid_t terminal_pgrp; /* the group volinit gave the terminal to */
 
 static int child(void *arg)
 {
@@ -59,13 +60,14 @@ static int child(void *arg)
 	struct failure *f = &a->f;
 
 	/* Own process group: -g can signal it as a whole, and a terminal's
-	 * keyboard signals reach it, as a shell would arrange. SIGTTOU is
-	 * still blocked here, so tcsetpgrp from the background works. */
+	 * keyboard signals reach it, as a shell would arrange. The terminal
+	 * only when volinit's group is its foreground: SIGTTOU is blocked
+	 * here, so tcsetpgrp would succeed from a background job too and take
+	 * the terminal from the shell (`volinit -- prog &`). */
+	bool fg = isatty(STDIN_FILENO) && tcgetpgrp(STDIN_FILENO) == getpgrp();
 	setpgid(0, 0);
-	if (isatty(STDIN_FILENO)) {
-		tcsetpgrp(STDIN_FILENO, getpgrp());
+	if (fg && tcsetpgrp(STDIN_FILENO, getpgrp()) == 0)
 		a->tty = true;
-	}
 
 	if (s->cwd_fd >= 0 && fchdir(s->cwd_fd) != 0) {
 		f->code = 73;
@@ -121,6 +123,7 @@ int spawn_start(const struct spawn *s, pid_t *pid)
 	/* The child has made its process group, and taken the terminal,
 	 * already: clone returns only after its exec (or its exit). */
 	gave_terminal = a.tty;
+	terminal_pgrp = p;
 
 	if (a.f.code == 0) {
 		*pid = p;
@@ -137,7 +140,20 @@ int spawn_start(const struct spawn *s, pid_t *pid)
 
 void spawn_reclaim_terminal(void)
 {
-	if (gave_terminal && isatty(STDIN_FILENO))
+	/* Only while the child's group still has it: after a `bg` the shell
+	 * has taken it back, and volinit must not take it from the shell. */
+	if (gave_terminal && isatty(STDIN_FILENO) && tcgetpgrp(STDIN_FILENO) == terminal_pgrp)
 		tcsetpgrp(STDIN_FILENO, getpgrp());
 	gave_terminal = false;
+}
+
+void spawn_foreground_again(pid_t child)
+{
+	/* The shell's `fg` gave volinit's group the terminal; pass it on to
+	 * the child's group, which reads it. After `bg` it stays where it is. */
+	if (isatty(STDIN_FILENO) && tcgetpgrp(STDIN_FILENO) == getpgrp() &&
+	    tcsetpgrp(STDIN_FILENO, child) == 0) {
+		gave_terminal = true;
+		terminal_pgrp = child;
+	}
 }

@@ -22,11 +22,17 @@ struct spawn {
 };
 
 /* Starts the child in its own process group, in the terminal's foreground
- * when stdin is a terminal. Returns 0 with *pid set, or the exit code after
+ * when stdin is a terminal whose foreground is volinit's own group.
+ * Returns 0 with *pid set, or the exit code after
  * one FATAL line (the failed child is reaped). */
 int spawn_start(const struct spawn *s, pid_t *pid);
 
-/* Gives the terminal back to volinit's own process group, if it had one. */
+/* Gives the terminal back to volinit's own process group, if it gave it
+ * away and the child's group still has it. */
 void spawn_reclaim_terminal(void);
+
+/* After volinit was continued: gives the terminal to the group of child
+ * (a group leader spawn_start made) if volinit's own group has it now. */
+void spawn_foreground_again(pid_t child);
 
 #endif

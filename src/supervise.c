@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
+#include <termios.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -165,17 +166,70 @@ static void drain(unsigned grace)
 		;
 }
 
+/* Job control, when volinit is not PID 1 and runs in its terminal's session
+ * (an interactive shell's job): returns the signal that stopped child
+ * (SIGTSTP, SIGTTIN, SIGTTOU), or 0; an exit it sees is recorded as reap's. */
+static int child_stopped(pid_t child, int *status, bool *done)
+{
+	int st;
+	pid_t p;
+	while ((p = waitpid(child, &st, WNOHANG | WUNTRACED)) < 0 && errno == EINTR)
+		;
+	if (p != child)
+		return 0;
+	if (!WIFSTOPPED(st)) {
+		*status = st;
+		*done = true;
+		return 0;
+	}
+	int sig = WSTOPSIG(st);
+	return sig == SIGTSTP || sig == SIGTTIN || sig == SIGTTOU ? sig : 0;
+}
+
+/* Stops volinit with the signal that stopped PROGRAM, so that the shell
+ * waiting for volinit sees its job stopped and gives its prompt back (as
+ * dumb-init does). The kernel's default action, not SIGSTOP: in a process
+ * group that nobody could continue (orphaned) it does not stop volinit. */
+static void stop_self(int sig)
+{
+	sigset_t one;
+	sigemptyset(&one);
+	sigaddset(&one, sig);
+	kill(getpid(), sig);
+	sigprocmask(SIG_UNBLOCK, &one, NULL); /* stops here until SIGCONT */
+	sigprocmask(SIG_BLOCK, &one, NULL);
+}
+
 int supervise_run(pid_t child, const struct supervise_opts *o)
 {
 	int status = 0;
-	bool done = false, none_left;
+	bool done = false, none_left, stopped = false;
+	/* PROGRAM has its own working directory now; volinit's would keep a
+	 * volume (or any directory it was started in) busy. */
+	if (chdir("/") != 0)
+		log_warn(NULL, "cannot change directory to /: %s", strerror(errno));
+	bool job_control = getpid() != 1 && isatty(STDIN_FILENO) &&
+			   tcgetsid(STDIN_FILENO) == getsid(0);
 	while (!done) {
 		siginfo_t si;
 		int sig = signals_wait(&si, NULL);
-		if (sig == SIGCHLD)
+		if (sig == SIGCHLD) {
+			int stop = job_control ? child_stopped(child, &status, &done) : 0;
+			if (stop) {
+				stopped = true;
+				stop_self(stop);
+			}
 			reap(child, &status, &done, &none_left);
-		else if (!signals_self_sent(&si))
+		} else if (sig == SIGCONT && stopped) {
+			/* `fg` or `bg` continued volinit: continue PROGRAM's whole
+			 * group, as the terminal stopped all of it, in the
+			 * foreground only after `fg`. */
+			stopped = false;
+			spawn_foreground_again(child);
+			forward(child, true, SIGCONT);
+		} else if (!signals_self_sent(&si)) {
 			forward(child, o->group, sig);
+		}
 	}
 	spawn_reclaim_terminal();
 	if (o->grace > 0)

@@ -1,17 +1,25 @@
 #!/bin/sh
 # Installs the Debian packages a profile needs when run as root with apt-get,
-# otherwise names the exact command to run. Usage: deps.sh build|test|e2e|fuzz|bench
+# otherwise names the exact command to run.
+# Usage: deps.sh build|test|e2e|docker|release|fuzz|bench
 # (build: what compiling volinit needs; test: what the unit and integration
-# suites need besides)
+# suites need besides; docker: Docker Engine and Compose for the docker e2e
+# files; release: the arm64 cross compiler, arm64 libraries (multiarch) and
+# qemu-user-static for make release and release-check)
 set -eu
 case "${1:-build}" in
   build) pkgs="gcc libc6-dev make pkg-config libinih-dev libcap-dev" ;;
   test)  pkgs="libcmocka-dev bats util-linux strace jq python3 acl attr libcap2-bin" ;;
   e2e)   pkgs="podman runc busybox-static uidmap python3-yaml catatonit python3-kubernetes postgresql-15" ;;
+  docker) pkgs="docker.io docker-compose tini busybox-static python3" ;;
+  release) pkgs="gcc-aarch64-linux-gnu libc6-dev-arm64-cross binutils-aarch64-linux-gnu qemu-user-static libcap-dev:arm64 libinih-dev:arm64 libcmocka-dev:arm64 git file" ;;
   fuzz)  pkgs="clang libclang-rt-14-dev" ;;
   bench) pkgs="hyperfine tini dumb-init catatonit time binutils xfsprogs valgrind strace util-linux" ;;
   *) echo "deps.sh: unknown profile '$1'" >&2; exit 64 ;;
 esac
+# The arm64 libraries come from Debian's arm64 archive (multiarch).
+arch_needed=""
+case " $pkgs " in *:arm64*) dpkg --print-foreign-architectures | grep -qx arm64 || arch_needed=arm64 ;; esac
 missing=""
 for p in $pkgs; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing="$missing $p"
@@ -20,10 +28,21 @@ done
 if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
   echo "deps: installing$missing" >&2
   export DEBIAN_FRONTEND=noninteractive
+  [ -z "$arch_needed" ] || dpkg --add-architecture "$arch_needed"
+  # Installing docker.io must not start the machine's own dockerd: the tests
+  # start a private daemon of their own. A policy-rc.d that says no (101)
+  # while apt runs, unless the machine has one already.
+  policy=""
+  if [ ! -e /usr/sbin/policy-rc.d ]; then
+    policy=/usr/sbin/policy-rc.d
+    printf '#!/bin/sh\nexit 101\n' >"$policy" && chmod 0755 "$policy"
+    trap 'rm -f "$policy"' EXIT
+  fi
   apt-get update -qq >&2
   apt-get install -y -qq --no-install-recommends $missing >&2
 else
   echo "deps: missing packages:$missing" >&2
+  [ -z "$arch_needed" ] || echo "deps: run first: sudo dpkg --add-architecture $arch_needed" >&2
   echo "deps: run: sudo apt-get update && sudo apt-get install -y$missing" >&2
   exit 1
 fi

@@ -14,6 +14,9 @@ REPO=$(cd "$E2E_DIR/../.." && pwd)
 . "$E2E_DIR/podman-env.sh"
 volinit_podman_env || return 1
 : "${E2E_TIMEOUT:=30}"
+ENGINE=podman
+# shellcheck source=tests/e2e/common.bash
+. "$E2E_DIR/common.bash"
 # python3 from Debian (python3-yaml, python3-kubernetes), not a pyenv shim.
 PY=/usr/bin/python3
 [ -x "$PY" ] || PY=python3
@@ -93,21 +96,6 @@ new_volume() { # NAME -> prints the volume's full name
 	echo "$v"
 }
 
-# The volume's directory on the host: the tests read what is on it directly.
-vol_path() { podman volume inspect -f '{{.Mountpoint}}' "$1"; }
-
-# A signature of the volume's data (names, types, modes, sizes, mtimes,
-# contents), leaving out volinit's own .volinit/ (its journal records
-# refusals) unless the second argument is "all".
-tree_sig() { # DIR [all]
-	local prune=(-path ./.volinit -prune -o)
-	[ "${2:-}" = all ] && prune=()
-	(cd "$1" && {
-		find . -mindepth 1 "${prune[@]}" -printf '%p %y %m %s %T@\n' | sort
-		find . -mindepth 1 "${prune[@]}" -type f -exec md5sum {} + | sort
-	}) | md5sum | cut -d' ' -f1
-}
-
 # A volume at schema 1 with version-1 data, made by the v1 image itself.
 seed_v1() { # VOLUME
 	local out
@@ -119,58 +107,3 @@ seed_v1() { # VOLUME
 	[ "$(cat "$(vol_path "$1")/schema_version.txt")" = 1 ]
 }
 
-ms_now() { echo $(($(date +%s%N) / 1000000)); }
-
-exit_code() { podman inspect -f '{{.State.ExitCode}}' "$1"; }
-
-# Wait until a container's log has COUNT (default 1) lines matching an
-# extended regex. Bounded: gives up after TIMEOUT (default E2E_TIMEOUT)
-# seconds, or at once when the container has exited without them, and then
-# shows the log.
-wait_log() { # CONTAINER REGEX [TIMEOUT] [COUNT]
-	local c=$1 re=$2 t=${3:-$E2E_TIMEOUT} n=${4:-1} deadline state
-	deadline=$(($(date +%s) + t))
-	while :; do
-		[ "$(podman logs "$c" 2>&1 | grep -Ec -- "$re")" -ge "$n" ] && return 0
-		state=$(podman inspect -f '{{.State.Status}}' "$c" 2>/dev/null)
-		if [ "$state" = exited ] || [ "$state" = stopped ]; then
-			[ "$(podman logs "$c" 2>&1 | grep -Ec -- "$re")" -ge "$n" ] && return 0
-			echo "container $c exited ($(exit_code "$c")) without logging /$re/:" >&2
-			podman logs "$c" >&2 2>&1
-			return 1
-		fi
-		if [ "$(date +%s)" -ge "$deadline" ]; then
-			echo "timed out after ${t}s waiting for /$re/ in $c's log:" >&2
-			podman logs "$c" >&2 2>&1
-			return 1
-		fi
-		sleep 0.1
-	done
-}
-
-# Wait for a container to exit (podman wait blocks on the event itself);
-# prints the exit code.
-wait_exit() { # CONTAINER [TIMEOUT]
-	timeout "${2:-$E2E_TIMEOUT}" podman wait "$1"
-}
-
-# Lines of a file on a volume (0 when it does not exist).
-count_lines() { [ -f "$1" ] && wc -l <"$1" | tr -d ' ' || echo 0; }
-
-# Fail with a message (bats shows it) unless the two values are equal.
-assert_eq() { # ACTUAL EXPECTED [WHAT]
-	[ "$1" = "$2" ] && return 0
-	echo "${3:-value}: expected '$2', got '$1'" >&2
-	return 1
-}
-
-assert_contains() { # HAYSTACK NEEDLE
-	case $1 in *"$2"*) return 0 ;; esac
-	printf 'expected to find:\n  %s\nin:\n%s\n' "$2" "$1" >&2
-	return 1
-}
-
-refute_contains() { # HAYSTACK NEEDLE
-	case $1 in *"$2"*) printf 'did not expect:\n  %s\nin:\n%s\n' "$2" "$1" >&2; return 1 ;; esac
-	return 0
-}
