@@ -29,7 +29,15 @@ static const char *const action_names[] = {
 static int shared_lock_if_any(const struct volume_conf *v, int dirfd, int *rc)
 {
 	*rc = 0;
-	int fd = dirfd < 0 ? -1 : lock_open(dirfd, false);
+	char why[256] = "";
+	int fd = dirfd < 0 ? -1 : lock_open_why(dirfd, false, why, sizeof(why));
+	if (fd < 0 && why[0]) {
+		/* As a start would: a lock that is not volinit's is refused. */
+		log_fatal(73, v->name, "volume \"%s\" (%s): cannot open .volinit/lock: %s", v->name,
+			  v->path, why);
+		*rc = 73;
+		return -1;
+	}
 	if (fd >= 0 && (*rc = lock_wait(fd, dirfd, v, LOCK_SHARED)) != 0) {
 		close(fd);
 		return -1;

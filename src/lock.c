@@ -61,11 +61,18 @@ static int open_lock_at(int sfd, bool create, char *why, size_t len)
 
 int lock_open(int voldirfd, bool create)
 {
+	char why[1];
+	return lock_open_why(voldirfd, create, why, 0);
+}
+
+int lock_open_why(int voldirfd, bool create, char *why, size_t len)
+{
+	if (len > 0)
+		why[0] = '\0';
 	int sfd = state_open(voldirfd, create);
 	if (sfd < 0)
 		return -1;
-	char why[1];
-	int fd = open_lock_at(sfd, create, why, 0);
+	int fd = open_lock_at(sfd, create, why, len);
 	int err = errno;
 	close(sfd);
 	errno = err;

@@ -6,6 +6,7 @@
 #define VOLINIT_LOCK_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 #include "config.h"
 
@@ -15,6 +16,9 @@ enum lock_mode { LOCK_SHARED, LOCK_EXCLUSIVE };
  * refused, EINVAL, ELOOP or EMLINK), creating .volinit/ (0700) and the file
  * when create is set. Returns the descriptor, or -1 with errno (ENOENT: none yet). */
 int lock_open(int voldirfd, bool create);
+/* The same; when the lock is there but is not a regular file with one
+ * link, why (len bytes) says so (".volinit/lock is a FIFO, ..."), else "". */
+int lock_open_why(int voldirfd, bool create, char *why, size_t len);
 
 /* For a command that writes on v: .volinit/ made or taken back (one
  * warning), and its lock opened, created when absent. Returns the
