@@ -94,7 +94,8 @@ int holders_add(int voldirfd, struct holder *h)
 	snprintf(tmp, sizeof(tmp), ".%s.tmp", h->name);
 	unlinkat(h->dirfd, tmp, 0); /* left by a crashed volinit with our name */
 	int fd = openat(h->dirfd, tmp,
-			O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0600);
+			O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC,
+			0600);
 	if (fd < 0)
 		return errno;
 	int err = write(fd, text, (size_t)n) == n ? 0 : EIO;

@@ -25,7 +25,7 @@ static int open_journal(int sfd, int voldirfd, const struct volume_conf *v, stru
 		int fd = state_openat(sfd, JOURNAL, O_WRONLY | O_APPEND, st);
 		if (fd < 0 && errno == ENOENT) {
 			fd = openat(sfd, JOURNAL, O_WRONLY | O_APPEND | O_CREAT | O_EXCL | O_NOFOLLOW |
-				    O_NONBLOCK | O_CLOEXEC, 0600);
+				    O_NONBLOCK | O_NOCTTY | O_CLOEXEC, 0600);
 			if (fd < 0 && errno == EEXIST)
 				continue; /* made meanwhile by another volinit: look again */
 			if (fd >= 0 && fstat(fd, st) != 0) {
@@ -89,8 +89,19 @@ void journal_event(int voldirfd, const struct volume_conf *v, const char *event,
 		/* Two writers may both rotate; the second renames a short new
 		 * file over .1, losing at most a few lines of history. */
 		close(fd);
-		renameat(sfd, JOURNAL, sfd, JOURNAL ".1");
-		fd = open_journal(sfd, voldirfd, v, &st);
+		fd = -1;
+		/* The old name is replaced only when it is volinit's own: a
+		 * hard link there keeps its link, and the journal is left. */
+		struct stat old;
+		if (fstatat(sfd, JOURNAL ".1", &old, AT_SYMLINK_NOFOLLOW) == 0 &&
+		    !state_is_ours(&old)) {
+			char d[96];
+			state_warn_once(v->name, voldirfd, &old, JOURNAL ".1 is %s: left alone; "
+					"going on without the journal", state_describe(&old, d,
+										sizeof(d)));
+		} else if (renameat(sfd, JOURNAL, sfd, JOURNAL ".1") == 0 || errno == ENOENT) {
+			fd = open_journal(sfd, voldirfd, v, &st);
+		}
 	}
 	close(sfd);
 	if (fd < 0)

@@ -256,12 +256,15 @@ static int open_state(int voldirfd, bool create, const struct volume_conf *v, st
 		return -1;
 	}
 	if (t->found.len > 0) {
-		char path[512];
+		char path[512], who[1100];
+		if (v)
+			snprintf(who, sizeof(who), "volume \"%s\" (%s)", v->name, v->path);
+		else
+			snprintf(who, sizeof(who), "%s", where(voldirfd, path, sizeof(path)));
 		log_warn(v ? v->name : NULL,
-			 "volume %s%s%s(%s): %s/ was not volinit's: %s; taken back (owner %u:%u, "
-			 "mode 0700, files 0600)", v ? "\"" : "", v ? v->name : "", v ? "\" " : "",
-			 v ? v->path : where(voldirfd, path, sizeof(path)), VOLUME_STATE_DIR,
-			 t->text, (unsigned)geteuid(), (unsigned)getegid());
+			 "%s: %s/ was not volinit's: %s; taken back (owner %u:%u, mode 0700, files "
+			 "0600)", who, VOLUME_STATE_DIR, t->text, (unsigned)geteuid(),
+			 (unsigned)getegid());
 	}
 	return fd;
 }
@@ -389,8 +392,8 @@ int state_dirty_write(int voldirfd, const char *json)
 	snprintf(tmp, sizeof(tmp), DIRTY ".volinit-tmp.%ld", (long)getpid());
 	unlinkat(sfd, tmp, 0); /* left by a crashed volinit with our pid */
 	int err = 0;
-	int fd = openat(sfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC,
-			0600);
+	int fd = openat(sfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_NONBLOCK |
+				 O_NOCTTY | O_CLOEXEC, 0600);
 	if (fd < 0) {
 		err = errno;
 		close(sfd);

@@ -218,6 +218,24 @@ json.loads(data.decode("utf-8", "strict"), object_pairs_hook=pairs, parse_consta
 	[ "$(file_state "$OUT/s1" "$OUT/s2")" = "$before" ]
 }
 
+@test "journal.jsonl.1 hard-linked to a file outside: a rotation leaves that file and its link alone, and warns" {
+	first_start
+	printf 'sentinel three\n' >"$OUT/s3"
+	ln "$OUT/s3" "$VOL/.volinit/journal.jsonl.1"
+	# A journal of volinit's past the rotation size.
+	python3 -c 'import sys; sys.stdout.write(("{\"event\":\"start\"}\n") * 70000)' \
+		>>"$VOL/.volinit/journal.jsonl"
+	local before size
+	before=$(file_state "$OUT/s3")
+	size=$(stat -c %s "$VOL/.volinit/journal.jsonl")
+	[ "$size" -gt $((1024 * 1024)) ]
+	run_volinit -c "$CONF" -- "$PROBE" touch "$T/ran"
+	assert_status 0
+	[ -e "$T/ran" ]
+	[ "$(file_state "$OUT/s3")" = "$before" ]
+	[ "$(warnings 'journal.jsonl.1 is a regular file with 2 links')" -eq 1 ]
+}
+
 # --- .volinit/ is volinit's --------------------------------------------------
 
 @test "a .volinit/ planted by the app (owner 65534, mode 0777): check and status change nothing; a start takes it back (root, 0700) with one warning" {
