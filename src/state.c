@@ -215,8 +215,14 @@ static int take_back(int sfd, struct taking *t, bool made)
 			return EPERM;
 		}
 		int err = reown(sfd, 0700);
-		if (err)
-			return err;
+		if (err) {
+			/* Root too may not (an NFS export that squashes root). */
+			jbuf_printf(&t->found, "owned by %u:%u, mode %04o, and making it %u:%u, "
+					       "0700 failed: %s", (unsigned)st.st_uid,
+				    (unsigned)st.st_gid, (unsigned)(st.st_mode & 07777),
+				    (unsigned)geteuid(), (unsigned)getegid(), strerror(err));
+			return err == EROFS ? EROFS : EPERM;
+		}
 		/* A directory just made takes the group and setgid bit of a
 		 * setgid volume (fsGroup): set right, nothing to say. */
 		if (!made)
@@ -285,9 +291,10 @@ int state_prepare(const struct volume_conf *v, int voldirfd)
 	if (err == EPERM && t.found.len > 0) {
 		log_fatal(73, v->name, "volume \"%s\" (%s): %s/ is %s: volinit cannot take it back",
 			  v->name, v->path, VOLUME_STATE_DIR, t.text);
-		log_hint(v->name, "the data on the volume was not changed; .volinit/ belongs to the "
-				  "user volinit runs as: run volinit as root, or remove %s/%s",
-			 v->path, VOLUME_STATE_DIR);
+		log_hint(v->name, "the data on the volume was not changed");
+		log_hint(v->name, ".volinit/ belongs to the user volinit runs as (uid %u): give it "
+				  "to that user (chown -R), or remove %s/%s and volinit makes it again",
+			 (unsigned)geteuid(), v->path, VOLUME_STATE_DIR);
 	} else {
 		log_fatal(73, v->name, "volume \"%s\" (%s): cannot open %s/: %s%s", v->name, v->path,
 			  VOLUME_STATE_DIR, strerror(err),
