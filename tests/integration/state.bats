@@ -11,6 +11,8 @@
 # VI_TIMEOUT (seconds for each run, default 30; runs that could hang get 10).
 
 # shellcheck disable=SC2030,SC2031 # VI_TIMEOUT=10 for one call on purpose
+# shellcheck disable=SC2016 # the hook expands its own variables
+# shellcheck disable=SC2154 # fatal, stdout: set by helpers.bash
 bats_require_minimum_version 1.5.0
 load helpers
 
@@ -151,7 +153,7 @@ json.loads(data.decode("utf-8", "strict"), object_pairs_hook=pairs, parse_consta
 	[ -p "$VOL/.volinit/dirty" ]
 }
 
-@test "a .volinit/lock that is a FIFO, a directory or a hard link: a start refuses with 73 naming it, without hanging" {
+@test "a .volinit/lock that is a FIFO, a directory or a hard link, or a .volinit that is no directory: a start refuses with 73 naming it, without hanging" {
 	first_start
 	echo "someone else's file" >"$OUT/other"
 	local kind before
@@ -178,6 +180,20 @@ json.loads(data.decode("utf-8", "strict"), object_pairs_hook=pairs, parse_consta
 	done
 	rm "$VOL/.volinit/lock"
 	[ "$(file_state "$OUT/other")" = "$before" ]
+	# .volinit itself a FIFO or a file: 73 naming it, as for a symlink.
+	for kind in fifo file; do
+		rm -rf "$VOL/.volinit"
+		case $kind in
+		fifo) mkfifo -m 0600 "$VOL/.volinit" ;;
+		file) echo planted >"$VOL/.volinit" ;;
+		esac
+		VI_TIMEOUT=10 run_volinit -c "$CONF" -- "$PROBE" touch "$T/ran"
+		echo "case: .volinit $kind"
+		assert_status 73
+		assert_one_fatal
+		assert_contains "$fatal" "cannot open .volinit/: Not a directory"
+		[ ! -e "$T/ran" ]
+	done
 }
 
 # --- planted hard links: nothing outside changes ---------------------------
