@@ -226,8 +226,10 @@ static int take_back(int sfd, struct taking *t, bool made)
 		/* A directory just made takes the group and setgid bit of a
 		 * setgid volume (fsGroup): set right, nothing to say. */
 		if (!made)
-			jbuf_printf(&t->found, "owner %u:%u, mode %04o", (unsigned)st.st_uid,
-				    (unsigned)st.st_gid, (unsigned)(st.st_mode & 07777));
+			jbuf_printf(&t->found, "owner %u:%u, mode %04o%s", (unsigned)st.st_uid,
+				    (unsigned)st.st_gid, (unsigned)(st.st_mode & 07777),
+				    st.st_uid == geteuid() && st.st_gid != getegid()
+				    ? " (as Kubernetes' fsGroup leaves it)" : "");
 	}
 	for (size_t i = 0; i < sizeof(own_files) / sizeof(own_files[0]); i++)
 		take_file(t, sfd, own_files[i], own_files[i]);
