@@ -9,6 +9,7 @@
 #include "lock.h"
 #include "log.h"
 #include "migrate.h"
+#include "record.h"
 #include "snapshot.h"
 #include "state.h"
 #include "version.h"
@@ -28,7 +29,15 @@ static const char *const action_names[] = {
 static int shared_lock_if_any(const struct volume_conf *v, int dirfd, int *rc)
 {
 	*rc = 0;
-	int fd = dirfd < 0 ? -1 : lock_open(dirfd, false);
+	char why[256] = "";
+	int fd = dirfd < 0 ? -1 : lock_open_why(dirfd, false, why, sizeof(why));
+	if (fd < 0 && why[0]) {
+		/* As a start would: a lock that is not volinit's is refused. */
+		log_fatal(73, v->name, "volume \"%s\" (%s): cannot open .volinit/lock: %s", v->name,
+			  v->path, why);
+		*rc = 73;
+		return -1;
+	}
 	if (fd >= 0 && (*rc = lock_wait(fd, dirfd, v, LOCK_SHARED)) != 0) {
 		close(fd);
 		return -1;
@@ -45,15 +54,17 @@ static void json_version(struct jbuf *b, const struct observation *obs)
 }
 
 /* A volume's object in check and status --json, opened and begun with
- * what both say: name, path, version, expected, state. */
+ * what both say: name, path, version, expected, state. Strings in
+ * printable ASCII, invalid UTF-8 replaced: valid JSON whatever the config
+ * holds. */
 static void json_volume_start(struct jbuf *b, const struct volume_conf *v,
 			      const struct observation *obs, bool first)
 {
 	jbuf_puts(b, first ? "{" : ",{");
 	jbuf_json_key(b, "name");
-	jbuf_json_str_max(b, v->name, 1024);
+	record_json_str(b, v->name, 1024);
 	jbuf_json_key(b, "path");
-	jbuf_json_str_max(b, v->path, 8192);
+	record_json_str(b, v->path, 8192);
 	jbuf_json_key(b, "version");
 	json_version(b, obs);
 	jbuf_json_key(b, "expected");
@@ -140,15 +151,44 @@ int command_check(const struct config *cfg, bool json)
 	return first;
 }
 
+/* s for a line of text: control characters escaped (text_escaped's
+ * buffer is reused: one at a time). */
+static const char *text_escaped(const char *s)
+{
+	static char buf[8192 * 4 + 1];
+	struct jbuf b;
+	jbuf_init(&b, buf, sizeof(buf));
+	record_text(&b, s);
+	return buf;
+}
+
+/* Strings of a record from the volume, at most this long each. */
+#define FIELD_MAX 512
+
+/* The dirty marker's fields, as volinit's JSON (printable ASCII). */
+static void dirty_json(struct jbuf *b, int dirfd)
+{
+	static struct dirty_record r;
+	char why[256];
+	if (dirfd < 0 || state_dirty_load(dirfd, &r, why, sizeof(why)) != 1)
+		record_parse_dirty("", 0, &r); /* changed since: unreadable */
+	record_dirty_json(b, &r, FIELD_MAX);
+}
+
+/* Text and JSON alike print only what they parsed from the volume, never
+ * its bytes: a forged record is "unreadable", and no escape sequence
+ * reaches a terminal. */
 static void status_text(const struct volume_conf *v, const struct observation *obs,
 			const struct decision *d, int dirfd, const char *conflict)
 {
-	printf("volume \"%s\" (%s)\n", v->name, v->path);
+	printf("volume \"%s\" ", text_escaped(v->name));
+	printf("(%s)\n", text_escaped(v->path));
 	if (obs->has_version)
-		printf("  %-13s %s = %d%s\n", "version:", v->version_file, (int)obs->version,
+		printf("  %-13s %s = %d%s\n", "version:", text_escaped(v->version_file),
+		       (int)obs->version,
 		       obs->what == OBS_DIRTY ? " (a migration step did not finish)" : "");
 	else
-		printf("  %-13s %s: none\n", "version:", v->version_file);
+		printf("  %-13s %s: none\n", "version:", text_escaped(v->version_file));
 	printf("  %-13s %d\n", "expected:", (int)v->expected);
 	printf("  %-13s %s\n", "state:", guard_state_name(v, obs));
 	if (d->action == ACT_REFUSE)
@@ -157,75 +197,65 @@ static void status_text(const struct volume_conf *v, const struct observation *o
 		printf("  %-13s migrate %d -> %d\n", "a start:", (int)d->from, (int)v->expected);
 	else
 		printf("  %-13s %s\n", "a start:", action_names[d->action]);
-	if (obs->what == OBS_CORRUPT || obs->what == OBS_DIRTY)
-		printf("  %-13s %s\n", obs->what == OBS_DIRTY ? "dirty:" : "corrupt:", obs->detail);
+	static char out[16384];
+	struct jbuf b;
+	if (obs->what == OBS_DIRTY) {
+		jbuf_init(&b, out, sizeof(out));
+		dirty_json(&b, dirfd);
+		printf("  %-13s %s\n", "dirty:", out);
+	} else if (obs->what == OBS_CORRUPT) {
+		printf("  %-13s %s\n", "corrupt:", text_escaped(obs->detail));
+	}
 	if (dirfd < 0)
 		return;
 	if (conflict) {
 		char who[512];
-		holders_describe(dirfd, who, sizeof(who));
-		printf("  %-13s %s, by %s\n", "locked:", conflict, who);
+		holders_describe(dirfd, who, sizeof(who)); /* escaped */
+		printf("  %-13s %s, by %s\n", "locked:", conflict, text_escaped(who));
 	}
 	if (snapshot_exists(dirfd))
 		printf("  %-13s present\n", "snapshot:");
-	char tail[4096];
-	int n = journal_tail(dirfd, 3, tail, sizeof(tail));
-	for (char *p = tail; n-- > 0; p += strlen(p) + 1)
-		printf("  %-13s %s\n", "journal:", p);
-}
-
-/* Whether the dirty marker can be embedded as it is: one printable line,
- * an object, quotes balanced outside escapes. Anything else is quoted. */
-static bool looks_like_object(const char *s)
-{
-	size_t n = strlen(s);
-	if (n < 2 || s[0] != '{' || s[n - 1] != '}')
-		return false;
-	bool in_string = false;
-	for (size_t i = 0; i < n; i++) {
-		if (in_string && s[i] == '\\')
-			i++;
-		else if (s[i] == '"')
-			in_string = !in_string;
+	static struct journal_record tail[JOURNAL_TAIL_LINES];
+	int n = journal_read_tail(dirfd, tail, JOURNAL_TAIL_LINES);
+	for (int i = 0; i < n; i++) {
+		jbuf_init(&b, out, sizeof(out));
+		record_journal_json(&b, &tail[i], FIELD_MAX);
+		printf("  %-13s %s\n", "journal:", out);
 	}
-	return !in_string;
 }
 
 static void status_json(const struct volume_conf *v, const struct observation *obs,
 			const struct decision *d, int dirfd, const char *conflict, bool first)
 {
-	char out[24576]; /* the fields are bounded below it: never cut */
+	/* The fields are bounded below it (FIELD_MAX each from the volume,
+	 * 8 KiB for the path): never cut. */
+	static char out[65536];
 	struct jbuf b;
 	jbuf_init(&b, out, sizeof(out));
 	json_volume_start(&b, v, obs, first);
 	jbuf_json_key(&b, "version_file");
-	jbuf_json_str_max(&b, v->version_file, 1024);
+	record_json_str(&b, v->version_file, 1024);
 	jbuf_json_key(&b, "action");
 	jbuf_json_str(&b, action_names[d->action]);
 	jbuf_json_key(&b, "code");
 	jbuf_printf(&b, "%d", d->action == ACT_REFUSE ? d->code : 0);
 	jbuf_json_key(&b, "dirty");
-	if (obs->what == OBS_DIRTY && looks_like_object(obs->detail))
-		jbuf_puts(&b, obs->detail); /* volinit's own JSON */
-	else if (obs->what == OBS_DIRTY)
-		jbuf_json_str_max(&b, obs->detail, 4096);
+	if (obs->what == OBS_DIRTY)
+		dirty_json(&b, dirfd);
 	else
 		jbuf_puts(&b, "null");
 	jbuf_json_key(&b, "lock");
-	jbuf_json_str_max(&b, conflict, 4096);
+	jbuf_json_str(&b, conflict); /* "exclusive", "shared" or NULL */
 	jbuf_json_key(&b, "snapshot");
 	jbuf_puts(&b, dirfd >= 0 && snapshot_exists(dirfd) ? "true" : "false");
 	jbuf_json_key(&b, "journal");
 	jbuf_puts(&b, "[");
-	char tail[4096];
-	int n = dirfd >= 0 ? journal_tail(dirfd, 3, tail, sizeof(tail)) : 0;
-	for (char *p = tail; n-- > 0; p += strlen(p) + 1) {
-		if (looks_like_object(p))
-			jbuf_puts(&b, p);
-		else /* not volinit's (a line cut by an older volinit): as a string */
-			jbuf_json_str_max(&b, p, 1024);
-		if (n > 0)
+	static struct journal_record tail[JOURNAL_TAIL_LINES];
+	int n = dirfd >= 0 ? journal_read_tail(dirfd, tail, JOURNAL_TAIL_LINES) : 0;
+	for (int i = 0; i < n; i++) {
+		if (i > 0)
 			jbuf_puts(&b, ",");
+		record_journal_json(&b, &tail[i], FIELD_MAX);
 	}
 	jbuf_puts(&b, "]}");
 	fputs(out, stdout);
@@ -282,12 +312,14 @@ static int open_exclusive(const struct volume_conf *v, int *dirfd, int *lockfd,
 		guard_report_refusal(v, &obs, &d);
 		return d.code;
 	}
-	*lockfd = lock_open(*dirfd, true);
-	if (*lockfd < 0) {
+	*lockfd = lock_open_for(v, *dirfd);
+	if (*lockfd < 0 && errno == EROFS) {
 		log_fatal(73, v->name, "volume \"%s\" (%s): cannot create .volinit/lock: %s", v->name,
 			  v->path, strerror(errno));
 		return 73;
 	}
+	if (*lockfd < 0)
+		return 73; /* lock_open_for said why */
 	int rc = lock_wait(*lockfd, *dirfd, v, LOCK_EXCLUSIVE);
 	if (rc == 0) {
 		/* No one else holds the lock: every file left is stale. Ours

@@ -29,7 +29,15 @@ void guard_observe(const struct volume_conf *v, struct observation *obs, int *di
 		}
 	}
 	struct version_read r;
-	if (state_dirty_read(*dirfd, obs->detail, sizeof(obs->detail)) == 1) {
+	int dirty = state_dirty_read(*dirfd, obs->detail, sizeof(obs->detail));
+	if (dirty < 0) {
+		/* Not a marker volinit wrote (a FIFO, a hard link): refused,
+		 * 73; detail names it. */
+		obs->what = OBS_UNREADABLE;
+		obs->err = errno;
+		return;
+	}
+	if (dirty == 1) {
 		obs->what = OBS_DIRTY;
 		obs->snapshot = snapshot_exists(*dirfd);
 		/* For status: what the file says while a step is unfinished. */
@@ -226,7 +234,7 @@ void guard_report_refusal(const struct volume_conf *v, const struct observation 
 		return;
 	case OBS_UNREADABLE:
 		log_fatal(73, v->name, "volume \"%s\" (%s): cannot read: %s", v->name, v->path,
-			  strerror(obs->err));
+			  obs->detail[0] ? obs->detail : strerror(obs->err));
 		return;
 	case OBS_DIRTY:
 		log_fatal(83, v->name,

@@ -13,24 +13,49 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-/* .volinit/holders/, never through a symlink. */
+#define HOLDERS "holders"
+
+/* .volinit/holders/, never through a symlink; to write in it (create), it
+ * must be volinit's own directory. */
 static int open_holders_fd(int voldirfd, bool create)
 {
 	int sfd = state_open(voldirfd, false);
 	if (sfd < 0)
 		return -1;
-	int fd = openat(sfd, "holders", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	int flags = O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC;
+	int fd = openat(sfd, HOLDERS, flags);
 	if (fd < 0 && errno == ENOENT && create) {
-		bool made = mkdirat(sfd, "holders", 0700) == 0;
-		if (made)
-			state_own(sfd, "holders");
-		if (made || errno == EEXIST)
-			fd = openat(sfd, "holders", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (mkdirat(sfd, HOLDERS, 0700) == 0 || errno == EEXIST)
+			fd = openat(sfd, HOLDERS, flags);
 	}
 	int err = errno;
+	struct stat st;
+	if (create && fd < 0 && (err == ELOOP || err == ENOTDIR) &&
+	    fstatat(sfd, HOLDERS, &st, AT_SYMLINK_NOFOLLOW) == 0) {
+		char d[96];
+		state_warn_once(NULL, voldirfd, &st, HOLDERS " is %s, not a directory: left alone; "
+				"going on without a holders file", state_describe(&st, d, sizeof(d)));
+	} else if (create && fd >= 0 && fstat(fd, &st) == 0 && st.st_uid != geteuid()) {
+		state_warn_once(NULL, voldirfd, &st, HOLDERS "/ is owned by uid %u, not by "
+				"volinit's user (uid %u): going on without a holders file",
+				(unsigned)st.st_uid, (unsigned)geteuid());
+		close(fd);
+		fd = -1;
+		err = EPERM;
+	}
 	close(sfd);
 	errno = err;
 	return fd;
+}
+
+/* host-pid, as a plain name in the directory (a host name holding a slash
+ * or starting with a dot would make it another path or a hidden file). */
+static void holder_name(char *name, size_t len)
+{
+	snprintf(name, len, "%.64s-%ld", self_host(), self_pid());
+	for (char *p = name; *p; p++)
+		if (*p == '/' || (p == name && *p == '.'))
+			*p = '_';
 }
 
 int holders_add(int voldirfd, struct holder *h)
@@ -39,9 +64,9 @@ int holders_add(int voldirfd, struct holder *h)
 		h->dirfd = open_holders_fd(voldirfd, true);
 		if (h->dirfd < 0)
 			return errno;
-		snprintf(h->name, sizeof(h->name), "%s-%ld", self_host(), self_pid());
+		holder_name(h->name, sizeof(h->name));
 	}
-	char text[640], since[40];
+	char text[640], since[40], tmp[128];
 	struct jbuf t;
 	jbuf_init(&t, since, sizeof(since));
 	jbuf_time(&t);
@@ -55,23 +80,51 @@ int holders_add(int voldirfd, struct holder *h)
 		if ((unsigned char)text[i] < 0x20 || text[i] == 0x7f)
 			text[i] = '?';
 	text[n++] = '\n';
-	int fd = openat(h->dirfd, h->name, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC,
+
+	/* Written fresh and renamed over the name: a planted hard link or
+	 * FIFO is never opened. The name is replaced only when it is a file
+	 * of volinit's (ours, or a stale one of an earlier run). */
+	struct stat st;
+	if (fstatat(h->dirfd, h->name, &st, AT_SYMLINK_NOFOLLOW) == 0 && !state_is_ours(&st)) {
+		char d[96];
+		state_warn_once(NULL, voldirfd, &st, HOLDERS "/%s is %s: left alone; going on "
+				"without a holders file", h->name, state_describe(&st, d, sizeof(d)));
+		return EEXIST;
+	}
+	snprintf(tmp, sizeof(tmp), ".%s.tmp", h->name);
+	unlinkat(h->dirfd, tmp, 0); /* left by a crashed volinit with our name */
+	int fd = openat(h->dirfd, tmp,
+			O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC,
 			0600);
 	if (fd < 0)
 		return errno;
-	state_own(h->dirfd, h->name);
 	int err = write(fd, text, (size_t)n) == n ? 0 : EIO;
+	if (!err && fstat(fd, &st) != 0)
+		err = errno;
 	close(fd);
-	return err;
+	if (!err && renameat(h->dirfd, tmp, h->dirfd, h->name) != 0)
+		err = errno;
+	if (err) {
+		unlinkat(h->dirfd, tmp, 0);
+		return err;
+	}
+	h->dev = st.st_dev;
+	h->ino = st.st_ino;
+	return 0;
 }
 
 void holders_remove(struct holder *h)
 {
 	if (h->dirfd < 0)
 		return;
-	unlinkat(h->dirfd, h->name, 0);
+	/* Only the file we wrote: the name may be something else by now. */
+	struct stat st;
+	if (h->ino && fstatat(h->dirfd, h->name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+	    st.st_dev == h->dev && st.st_ino == h->ino)
+		unlinkat(h->dirfd, h->name, 0);
 	close(h->dirfd);
 	h->dirfd = -1;
+	h->ino = 0;
 }
 
 static DIR *open_holders(int voldirfd)
@@ -91,9 +144,22 @@ void holders_clear(int voldirfd)
 	if (!d)
 		return;
 	struct dirent *e;
-	while ((e = readdir(d)) != NULL)
-		if (e->d_name[0] != '.')
+	while ((e = readdir(d)) != NULL) {
+		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+			continue;
+		/* A stale file of volinit's goes; anything else (a hard link to
+		 * a file elsewhere, a FIFO) is left alone. */
+		struct stat st;
+		if (fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0)
+			continue;
+		if (S_ISREG(st.st_mode) && st.st_nlink == 1) {
 			unlinkat(dirfd(d), e->d_name, 0);
+		} else {
+			char d2[96];
+			state_warn_once(NULL, voldirfd, &st, HOLDERS "/%.200s is %s: left alone",
+					e->d_name, state_describe(&st, d2, sizeof(d2)));
+		}
+	}
 	closedir(d);
 }
 
@@ -106,9 +172,10 @@ void holders_describe(int voldirfd, char *buf, size_t len)
 	struct dirent *e;
 	while (d && (e = readdir(d)) != NULL) {
 		if (e->d_name[0] == '.')
-			continue;
+			continue; /* ., .., a temporary file */
 		char text[256];
-		int fd = openat(dirfd(d), e->d_name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+		struct stat st;
+		int fd = state_openat(dirfd(d), e->d_name, O_RDONLY, &st);
 		if (fd < 0)
 			continue;
 		ssize_t n = read(fd, text, sizeof(text) - 1);
@@ -118,6 +185,7 @@ void holders_describe(int voldirfd, char *buf, size_t len)
 		text[n] = '\0';
 		text[strcspn(text, "\n")] = '\0';
 		jbuf_puts(&b, count++ ? "; " : "");
+		/* Escaped: the files are the app's to write as well. */
 		jbuf_escape_bytes(&b, (const unsigned char *)text, strlen(text));
 	}
 	if (d)

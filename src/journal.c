@@ -2,6 +2,7 @@
  * on an O_APPEND descriptor keeps concurrent writers' lines whole. */
 #include "journal.h"
 #include "jbuf.h"
+#include "record.h"
 #include "self.h"
 #include "state.h"
 
@@ -14,6 +15,37 @@
 #include <unistd.h>
 
 #define JOURNAL "journal.jsonl"
+
+/* The journal, to append to: a regular file with one link of volinit's
+ * (opened without O_CREAT, then checked), or a fresh one (O_EXCL). Anything
+ * else is left alone, with one warning, and volinit goes on without it. */
+static int open_journal(int sfd, int voldirfd, const struct volume_conf *v, struct stat *st)
+{
+	for (int tries = 0; tries < 2; tries++) {
+		int fd = state_openat(sfd, JOURNAL, O_WRONLY | O_APPEND, st);
+		if (fd < 0 && errno == ENOENT) {
+			fd = openat(sfd, JOURNAL, O_WRONLY | O_APPEND | O_CREAT | O_EXCL | O_NOFOLLOW |
+				    O_NONBLOCK | O_NOCTTY | O_CLOEXEC, 0600);
+			if (fd < 0 && errno == EEXIST)
+				continue; /* made meanwhile by another volinit: look again */
+			if (fd >= 0 && fstat(fd, st) != 0) {
+				close(fd);
+				return -1;
+			}
+		}
+		if (fd < 0 && errno != ELOOP && errno != EINVAL)
+			return -1; /* read-only, say: nothing to warn about */
+		if (fd >= 0 && state_is_ours(st))
+			return fd;
+		if (fd >= 0)
+			close(fd);
+		char d[96];
+		state_warn_once(v->name, voldirfd, st, JOURNAL " is %s: left alone; going on "
+				"without the journal", state_describe(st, d, sizeof(d)));
+		return -1;
+	}
+	return -1;
+}
 
 void journal_event(int voldirfd, const struct volume_conf *v, const char *event, int32_t from,
 		   int32_t to, const char *detail)
@@ -51,23 +83,25 @@ void journal_event(int voldirfd, const struct volume_conf *v, const char *event,
 	int sfd = state_open(voldirfd, false);
 	if (sfd < 0)
 		return;
-	int fd = openat(sfd, JOURNAL, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
-	if (fd < 0) {
-		close(sfd);
-		return;
-	}
 	struct stat st;
-	if (fstat(fd, &st) != 0)
-		st.st_size = 0;
-	if (st.st_size == 0)
-		state_own(sfd, JOURNAL); /* new */
-	if (st.st_size + (off_t)b.len > JOURNAL_ROTATE_BYTES) {
+	int fd = open_journal(sfd, voldirfd, v, &st);
+	if (fd >= 0 && st.st_size + (off_t)b.len > JOURNAL_ROTATE_BYTES) {
 		/* Two writers may both rotate; the second renames a short new
 		 * file over .1, losing at most a few lines of history. */
 		close(fd);
-		renameat(sfd, JOURNAL, sfd, JOURNAL ".1");
-		fd = openat(sfd, JOURNAL, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
-		state_own(sfd, JOURNAL);
+		fd = -1;
+		/* The old name is replaced only when it is volinit's own: a
+		 * hard link there keeps its link, and the journal is left. */
+		struct stat old;
+		if (fstatat(sfd, JOURNAL ".1", &old, AT_SYMLINK_NOFOLLOW) == 0 &&
+		    !state_is_ours(&old)) {
+			char d[96];
+			state_warn_once(v->name, voldirfd, &old, JOURNAL ".1 is %s: left alone; "
+					"going on without the journal", state_describe(&old, d,
+										sizeof(d)));
+		} else if (renameat(sfd, JOURNAL, sfd, JOURNAL ".1") == 0 || errno == ENOENT) {
+			fd = open_journal(sfd, voldirfd, v, &st);
+		}
 	}
 	close(sfd);
 	if (fd < 0)
@@ -76,46 +110,66 @@ void journal_event(int voldirfd, const struct volume_conf *v, const char *event,
 	close(fd);
 }
 
-int journal_tail(int voldirfd, int n, char *buf, size_t len)
+int journal_read_tail(int voldirfd, struct journal_record *out, int n)
 {
 	int sfd = state_open(voldirfd, false);
-	int fd = sfd < 0 ? -1 : openat(sfd, JOURNAL, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
-	if (sfd >= 0)
-		close(sfd);
-	if (fd < 0 || len < 2)
-		return fd < 0 ? 0 : (close(fd), 0);
-	struct stat st;
-	off_t start = 0;
-	if (fstat(fd, &st) == 0 && st.st_size > (off_t)len - 1)
-		start = st.st_size - (off_t)(len - 1);
-	ssize_t got = pread(fd, buf, len - 1, start);
-	close(fd);
-	if (got <= 0)
+	if (sfd < 0 || n <= 0) {
+		if (sfd >= 0)
+			close(sfd);
 		return 0;
-	buf[got] = '\0';
-	/* Count back n complete lines from the end. */
-	char *end = buf + got;
-	if (end > buf && end[-1] == '\n')
-		end--;
-	char *p = end;
-	int count = 0;
-	while (p > buf && count < n) {
-		char *q = p;
-		while (q > buf && q[-1] != '\n')
-			q--;
-		if (q == buf && start > 0)
-			break; /* a cut line */
-		count++;
-		p = q > buf ? q - 1 : q;
-		if (q == buf)
-			break;
 	}
-	char *first = p == buf ? buf : p + 1;
-	size_t keep = (size_t)(end - first);
-	memmove(buf, first, keep);
-	buf[keep] = '\0';
-	for (size_t i = 0; i < keep; i++)
-		if (buf[i] == '\n')
-			buf[i] = '\0';
-	return count;
+	struct stat st;
+	int fd = state_openat(sfd, JOURNAL, O_RDONLY, &st);
+	close(sfd);
+	if (fd < 0)
+		return 0;
+	/* A hard link: someone else's file, not a journal to show. */
+	if (st.st_nlink != 1) {
+		close(fd);
+		return 0;
+	}
+	/* Enough for n whole lines of the longest length parsed. */
+	static char buf[JOURNAL_TAIL_LINES * (RECORD_MAX + 1)];
+	size_t want = (size_t)n * (RECORD_MAX + 1);
+	if (want > sizeof(buf))
+		want = sizeof(buf);
+	off_t start = st.st_size > (off_t)want ? st.st_size - (off_t)want : 0;
+	size_t got = 0;
+	while (got < want) {
+		ssize_t r = pread(fd, buf + got, want - got, start + (off_t)got);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		got += (size_t)r;
+	}
+	close(fd);
+	/* The last n lines, back from the end; a line that began before
+	 * what was read is longer than any record: unreadable. */
+	size_t end = got, count = 0;
+	size_t begins[JOURNAL_TAIL_LINES], ends[JOURNAL_TAIL_LINES];
+	bool cut[JOURNAL_TAIL_LINES];
+	while (end > 0 && count < (size_t)n && count < JOURNAL_TAIL_LINES) {
+		if (buf[end - 1] == '\n') {
+			end--;
+			continue; /* an empty line, or the last line's end */
+		}
+		size_t b = end;
+		while (b > 0 && buf[b - 1] != '\n')
+			b--;
+		begins[count] = b;
+		ends[count] = end;
+		cut[count] = b == 0 && start > 0;
+		count++;
+		end = b;
+	}
+	for (size_t i = 0; i < count; i++) {
+		size_t k = count - 1 - i; /* oldest first */
+		struct journal_record *r = &out[i];
+		if (cut[k])
+			record_parse_journal("", 0, r);
+		else
+			record_parse_journal(buf + begins[k], ends[k] - begins[k], r);
+	}
+	return (int)count;
 }

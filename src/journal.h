@@ -16,8 +16,10 @@
 void journal_event(int voldirfd, const struct volume_conf *v, const char *event, int32_t from,
 		   int32_t to, const char *detail);
 
-/* The last n lines, for status (each line a JSON object). Returns the
- * count, lines stored one after another NUL-separated in buf. */
-int journal_tail(int voldirfd, int n, char *buf, size_t len);
+/* The last n lines (n <= JOURNAL_TAIL_LINES) parsed, oldest first, for
+ * status: each volinit's record or unreadable. Returns the count. */
+#define JOURNAL_TAIL_LINES 3
+struct journal_record;
+int journal_read_tail(int voldirfd, struct journal_record *out, int n);
 
 #endif

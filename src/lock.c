@@ -20,26 +20,86 @@
 #define REPORT_EVERY_S 5
 #define FIRST_REPORT_MS 1000
 
+/* The lock file in .volinit/ (sfd): a regular file with one link, looked
+ * at before it is opened (a FIFO or device never is) and checked after.
+ * why (len > 0) gets what is wrong with it. */
+static int open_lock_at(int sfd, bool create, char *why, size_t len)
+{
+	struct stat st;
+	int fd = state_openat(sfd, "lock", O_RDWR, &st);
+	if (fd < 0 && errno == ENOENT && create) {
+		fd = openat(sfd, "lock", O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_NONBLOCK |
+			    O_NOCTTY | O_CLOEXEC, 0600);
+		if (fd < 0 && errno == EEXIST)
+			fd = state_openat(sfd, "lock", O_RDWR, &st);
+		else if (fd >= 0 && fstat(fd, &st) != 0)
+			st.st_nlink = 1;
+	}
+	/* check and status on a volume they may not write (read-only, or
+	 * another user's): a shared lock needs no write access. */
+	if (fd < 0 && !create && (errno == EACCES || errno == EROFS))
+		fd = state_openat(sfd, "lock", O_RDONLY, &st);
+	char d[96];
+	if (fd < 0 && (errno == ELOOP || errno == EINVAL)) {
+		int err = errno;
+		snprintf(why, len, "%s/lock is %s, not a regular file", VOLUME_STATE_DIR,
+			 state_describe(&st, d, sizeof(d)));
+		errno = err;
+		return -1;
+	}
+	if (fd >= 0 && st.st_nlink != 1) {
+		/* A lock shared with a file elsewhere: anyone holding that file
+		 * would hold volinit off, or be held off by it. */
+		snprintf(why, len, "%s/lock is %s", VOLUME_STATE_DIR,
+			 state_describe(&st, d, sizeof(d)));
+		close(fd);
+		errno = EMLINK;
+		return -1;
+	}
+	return fd;
+}
+
 int lock_open(int voldirfd, bool create)
 {
+	char why[1];
+	return lock_open_why(voldirfd, create, why, 0);
+}
+
+int lock_open_why(int voldirfd, bool create, char *why, size_t len)
+{
+	if (len > 0)
+		why[0] = '\0';
 	int sfd = state_open(voldirfd, create);
 	if (sfd < 0)
 		return -1;
-	int fd = openat(sfd, "lock", O_RDWR | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0 && errno == ENOENT && create) {
-		/* O_EXCL: only the one who made it gives it the volume's owner. */
-		fd = openat(sfd, "lock", O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-		if (fd >= 0)
-			state_own(sfd, "lock");
-		else if (errno == EEXIST)
-			fd = openat(sfd, "lock", O_RDWR | O_NOFOLLOW | O_CLOEXEC);
-	}
-	if (fd < 0 && !create && (errno == EACCES || errno == EROFS))
-		fd = openat(sfd, "lock", O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	int fd = open_lock_at(sfd, create, why, len);
 	int err = errno;
 	close(sfd);
 	errno = err;
 	return fd;
+}
+
+int lock_open_for(const struct volume_conf *v, int voldirfd)
+{
+	int sfd = state_prepare(v, voldirfd);
+	if (sfd < 0)
+		return -1; /* said, or EROFS */
+	char why[256] = "";
+	int fd = open_lock_at(sfd, true, why, sizeof(why));
+	int err = errno;
+	close(sfd);
+	if (fd >= 0 || err == EROFS) {
+		errno = err;
+		return fd;
+	}
+	log_fatal(73, v->name, "volume \"%s\" (%s): cannot open %s/lock: %s", v->name, v->path,
+		  VOLUME_STATE_DIR, why[0] ? why : strerror(err));
+	log_hint(v->name, "the data on the volume was not changed");
+	if (why[0])
+		log_hint(v->name, "volinit makes .volinit/ and what is in it; this was put there by "
+				  "someone else: look at it, then remove it");
+	errno = EPERM;
+	return -1;
 }
 
 static struct flock whole(short type)

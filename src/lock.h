@@ -6,14 +6,27 @@
 #define VOLINIT_LOCK_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 #include "config.h"
 
 enum lock_mode { LOCK_SHARED, LOCK_EXCLUSIVE };
 
-/* Opens .volinit/lock, creating .volinit/ (0700) and the file when create
- * is set. Returns the descriptor, or -1 with errno (ENOENT: none yet). */
+/* Opens .volinit/lock (a regular file with one link: anything else is
+ * refused, EINVAL, ELOOP or EMLINK), creating .volinit/ (0700) and the file
+ * when create is set. Returns the descriptor, or -1 with errno (ENOENT: none yet). */
 int lock_open(int voldirfd, bool create);
+/* The same; when the lock is there but is not a regular file with one
+ * link, why (len bytes) says so (".volinit/lock is a FIFO, ..."), else "". */
+int lock_open_why(int voldirfd, bool create, char *why, size_t len);
+
+/* For a command that writes on v: .volinit/ made or taken back (one
+ * warning), and its lock opened, created when absent. Returns the
+ * descriptor; or -1 with errno EROFS on a read-only volume (nothing said);
+ * or -1 after one FATAL line (73) naming what is wrong (.volinit/ not a
+ * directory or not volinit's to take back; the lock a symlink, FIFO,
+ * directory or hard link...). */
+int lock_open_for(const struct volume_conf *v, int voldirfd);
 
 /* One attempt: 0, or -1 with errno EAGAIN when another holder conflicts.
  * Taking a mode over the other mode on the same descriptor converts it. */

@@ -68,7 +68,7 @@ static int open_volume(const struct volume_conf *v, struct held_volume *h)
 		guard_report_refusal(v, &obs, &d);
 		return d.code;
 	}
-	h->lockfd = lock_open(h->dirfd, true);
+	h->lockfd = lock_open_for(v, h->dirfd);
 	if (h->lockfd < 0 && errno == EROFS) {
 		/* A read-only volume: nobody can migrate it through this mount
 		 * either, so there is nothing to lock against. A write it needs
@@ -76,15 +76,8 @@ static int open_volume(const struct volume_conf *v, struct held_volume *h)
 		log_info(v->name, "volume \"%s\": read-only, no lock; going on without", v->name);
 		return 0;
 	}
-	if (h->lockfd < 0) {
-		int err = errno;
-		log_fatal(73, v->name, "volume \"%s\" (%s): cannot open .volinit/lock: %s%s", v->name,
-			  v->path, strerror(err),
-			  err == ELOOP || err == ENOTDIR ? " (.volinit or its lock is not what volinit "
-							   "made: a planted symlink?)" : "");
-		log_hint(v->name, "the data on the volume was not changed");
-		return 73;
-	}
+	if (h->lockfd < 0)
+		return 73; /* lock_open_for said why */
 	return lock_wait(h->lockfd, h->dirfd, v, LOCK_SHARED);
 }
 

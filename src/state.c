@@ -1,64 +1,393 @@
 /* state: PATH/.volinit/ (see state.h). */
 #include "state.h"
+#include "jbuf.h"
+#include "log.h"
+#include "record.h"
 #include "volume.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
-void state_own(int dirfd, const char *name)
+#define DIRTY "dirty"
+#define HOLDERS "holders"
+
+/* The files volinit itself writes or locks directly in .volinit/. Not
+ * snapshot/: its contents keep the volume's owners and modes. */
+static const char *const own_files[] = { "lock", "journal.jsonl", "journal.jsonl.1", DIRTY,
+					 "readers" };
+
+/* --- opening what the app may have planted ---------------------------- */
+
+int state_openat(int dirfd, const char *name, int flags, struct stat *st)
 {
-	struct stat dir, st;
-	if (geteuid() != 0 || fstat(dirfd, &dir) != 0)
+	/* Look first: opening a FIFO could block, a device could do
+	 * anything; the look is checked again on the descriptor below. */
+	if (fstatat(dirfd, name, st, AT_SYMLINK_NOFOLLOW) != 0)
+		return -1;
+	if (!S_ISREG(st->st_mode)) {
+		errno = S_ISLNK(st->st_mode) ? ELOOP : EINVAL;
+		return -1;
+	}
+	int fd = openat(dirfd, name, flags | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	struct stat now;
+	if (fstat(fd, &now) != 0 || !S_ISREG(now.st_mode) || now.st_dev != st->st_dev ||
+	    now.st_ino != st->st_ino) {
+		/* Swapped between the look and the open. */
+		if (fstat(fd, &now) == 0)
+			*st = now;
+		close(fd);
+		errno = EINVAL;
+		return -1;
+	}
+	*st = now;
+	return fd;
+}
+
+bool state_is_ours(const struct stat *st)
+{
+	return S_ISREG(st->st_mode) && st->st_nlink == 1 && st->st_uid == geteuid();
+}
+
+static const char *kind(mode_t mode)
+{
+	switch (mode & S_IFMT) {
+	case S_IFREG: return "a regular file";
+	case S_IFLNK: return "a symbolic link";
+	case S_IFDIR: return "a directory";
+	case S_IFIFO: return "a FIFO";
+	case S_IFCHR: return "a character device";
+	case S_IFBLK: return "a block device";
+	case S_IFSOCK: return "a socket";
+	default: return "not a regular file";
+	}
+}
+
+const char *state_describe(const struct stat *st, char *buf, size_t len)
+{
+	if (!S_ISREG(st->st_mode))
+		snprintf(buf, len, "%s", kind(st->st_mode));
+	else if (st->st_nlink != 1)
+		snprintf(buf, len, "a regular file with %lu links (hard-linked)",
+			 (unsigned long)st->st_nlink);
+	else
+		snprintf(buf, len, "owned by uid %u, not by volinit's user (uid %u)",
+			 (unsigned)st->st_uid, (unsigned)geteuid());
+	return buf;
+}
+
+/* The volume's path, for a message that has no volume name at hand. */
+static const char *where(int voldirfd, char *buf, size_t len)
+{
+	char proc[64];
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", voldirfd);
+	ssize_t n = readlink(proc, buf, len - 1);
+	if (n <= 0)
+		return "the volume";
+	buf[n] = '\0';
+	return buf;
+}
+
+void state_warn_once(const char *volume, int voldirfd, const struct stat *st, const char *fmt,
+		     ...)
+{
+	/* Each entry once: the journal is written several times a start. */
+	struct entry {
+		dev_t dev;
+		ino_t ino;
+	};
+	static struct entry seen[32];
+	static size_t nseen;
+	for (size_t i = 0; i < nseen; i++)
+		if (seen[i].dev == st->st_dev && seen[i].ino == st->st_ino)
+			return;
+	if (nseen < sizeof(seen) / sizeof(seen[0]))
+		seen[nseen++] = (struct entry){ st->st_dev, st->st_ino };
+	char msg[768], path[512];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	log_warn(volume, "%s/%s/%s", where(voldirfd, path, sizeof(path)), VOLUME_STATE_DIR, msg);
+}
+
+/* --- taking .volinit/ back ------------------------------------------- */
+
+static bool is_volinits(const struct stat *st, mode_t mode)
+{
+	return st->st_uid == geteuid() && st->st_gid == getegid() &&
+	       (st->st_mode & 07777) == mode;
+}
+
+/* Owner first: root's chown keeps a directory's setgid bit, the mode
+ * then drops it. */
+static int reown(int fd, mode_t mode)
+{
+	if (fchown(fd, geteuid(), getegid()) != 0 || fchmod(fd, mode) != 0)
+		return errno;
+	return 0;
+}
+
+struct taking {
+	struct jbuf found; /* what was not volinit's */
+	char text[512];
+	int files;         /* files in it taken back */
+};
+
+static void found(struct taking *t, const char *name, const struct stat *st)
+{
+	if (t->files++ == 0)
+		jbuf_puts(&t->found, t->found.len > 0 ? "; in it: " : "in it: ");
+	else
+		jbuf_puts(&t->found, ", ");
+	if (t->files > 4) {
+		if (t->files == 5)
+			jbuf_puts(&t->found, "...");
 		return;
-	/* Looking is cheaper than a chown, which the file system must log. */
-	if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && st.st_uid == dir.st_uid &&
-	    st.st_gid == dir.st_gid)
+	}
+	jbuf_printf(&t->found, "%s (owner %u:%u, mode %04o)", name, (unsigned)st->st_uid,
+		    (unsigned)st->st_gid, (unsigned)(st->st_mode & 07777));
+}
+
+/* A file in dirfd that volinit uses: its owner and mode set through its
+ * descriptor. Anything but a regular file with one link is left to the
+ * code that uses it (a warning, or 73). */
+static void take_file(struct taking *t, int dirfd, const char *name, const char *shown)
+{
+	struct stat st;
+	if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISREG(st.st_mode) ||
+	    st.st_nlink != 1 || is_volinits(&st, 0600))
 		return;
-	(void)!fchownat(dirfd, name, dir.st_uid, dir.st_gid, AT_SYMLINK_NOFOLLOW);
+	struct stat was = st;
+	int fd = state_openat(dirfd, name, O_RDONLY, &st);
+	if (fd < 0)
+		return;
+	if (st.st_nlink == 1 && reown(fd, 0600) == 0)
+		found(t, shown, &was);
+	close(fd);
+}
+
+static void take_holders(struct taking *t, int sfd)
+{
+	int fd = openat(sfd, HOLDERS, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	struct stat st;
+	if (fd < 0 || fstat(fd, &st) != 0) {
+		if (fd >= 0)
+			close(fd);
+		return;
+	}
+	if (!is_volinits(&st, 0700) && reown(fd, 0700) == 0)
+		found(t, HOLDERS "/", &st);
+	DIR *d = fdopendir(fd);
+	if (!d) {
+		close(fd);
+		return;
+	}
+	struct dirent *e;
+	while ((e = readdir(d)) != NULL) {
+		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+			continue;
+		char shown[300];
+		snprintf(shown, sizeof(shown), HOLDERS "/%.200s", e->d_name);
+		take_file(t, dirfd(d), e->d_name, shown);
+	}
+	closedir(d);
+}
+
+/* .volinit/ (sfd) made volinit's again: 0 (t->found says what was not),
+ * or an errno value (EPERM: volinit is neither root nor its owner). */
+static int take_back(int sfd, struct taking *t, bool made)
+{
+	struct stat st;
+	if (fstat(sfd, &st) != 0)
+		return errno;
+	if (!is_volinits(&st, 0700)) {
+		if (geteuid() != 0 && st.st_uid != geteuid()) {
+			jbuf_printf(&t->found, "owned by uid %u, mode %04o, not by volinit's user "
+					       "(uid %u), which is not root", (unsigned)st.st_uid,
+				    (unsigned)(st.st_mode & 07777), (unsigned)geteuid());
+			return EPERM;
+		}
+		int err = reown(sfd, 0700);
+		if (err) {
+			/* Root too may not (an NFS export that squashes root). */
+			jbuf_printf(&t->found, "owned by %u:%u, mode %04o, and making it %u:%u, "
+					       "0700 failed: %s", (unsigned)st.st_uid,
+				    (unsigned)st.st_gid, (unsigned)(st.st_mode & 07777),
+				    (unsigned)geteuid(), (unsigned)getegid(), strerror(err));
+			return err == EROFS ? EROFS : EPERM;
+		}
+		/* A directory just made takes the group and setgid bit of a
+		 * setgid volume (fsGroup): set right, nothing to say. */
+		if (!made)
+			jbuf_printf(&t->found, "owner %u:%u, mode %04o%s", (unsigned)st.st_uid,
+				    (unsigned)st.st_gid, (unsigned)(st.st_mode & 07777),
+				    st.st_uid == geteuid() && st.st_gid != getegid()
+				    ? " (as Kubernetes' fsGroup leaves it)" : "");
+	}
+	for (size_t i = 0; i < sizeof(own_files) / sizeof(own_files[0]); i++)
+		take_file(t, sfd, own_files[i], own_files[i]);
+	take_holders(t, sfd);
+	return 0;
+}
+
+/* state_open, saying what it took back as a warning about volume v (may
+ * be NULL); t gets why it failed. */
+static int open_state(int voldirfd, bool create, const struct volume_conf *v, struct taking *t)
+{
+	jbuf_init(&t->found, t->text, sizeof(t->text));
+	t->files = 0;
+	/* O_NOFOLLOW: a .volinit planted as a symlink must not lead volinit
+	 * to read or write outside the volume; O_DIRECTORY: nothing else is
+	 * ever opened. */
+	int flags = O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC;
+	bool made = false;
+	int fd = openat(voldirfd, VOLUME_STATE_DIR, flags);
+	if (fd < 0 && errno == ENOENT && create) {
+		made = mkdirat(voldirfd, VOLUME_STATE_DIR, 0700) == 0;
+		if (!made && errno != EEXIST)
+			return -1;
+		fd = openat(voldirfd, VOLUME_STATE_DIR, flags);
+	}
+	if (fd < 0 || !create)
+		return fd;
+	int err = take_back(fd, t, made);
+	if (err) {
+		close(fd);
+		errno = err;
+		return -1;
+	}
+	if (t->found.len > 0) {
+		char path[512], who[1100];
+		if (v)
+			snprintf(who, sizeof(who), "volume \"%s\" (%s)", v->name, v->path);
+		else
+			snprintf(who, sizeof(who), "%s", where(voldirfd, path, sizeof(path)));
+		log_warn(v ? v->name : NULL,
+			 "%s: %s/ was not volinit's: %s; taken back (owner %u:%u, mode 0700, files "
+			 "0600)", who, VOLUME_STATE_DIR, t->text, (unsigned)geteuid(),
+			 (unsigned)getegid());
+	}
+	return fd;
 }
 
 int state_open(int voldirfd, bool create)
 {
-	/* O_NOFOLLOW: a .volinit planted as a symlink must not lead volinit
-	 * to read or write outside the volume. */
-	int flags = O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC;
-	int fd = openat(voldirfd, VOLUME_STATE_DIR, flags);
-	if (fd < 0 && errno == ENOENT && create) {
-		if (mkdirat(voldirfd, VOLUME_STATE_DIR, 0700) == 0)
-			state_own(voldirfd, VOLUME_STATE_DIR);
-		else if (errno != EEXIST)
-			return -1;
-		fd = openat(voldirfd, VOLUME_STATE_DIR, flags);
+	struct taking t;
+	return open_state(voldirfd, create, NULL, &t);
+}
+
+int state_prepare(const struct volume_conf *v, int voldirfd)
+{
+	struct taking t;
+	int fd = open_state(voldirfd, true, v, &t);
+	if (fd >= 0 || errno == EROFS)
+		return fd;
+	int err = errno;
+	if (err == EPERM && t.found.len > 0) {
+		log_fatal(73, v->name, "volume \"%s\" (%s): %s/ is %s: volinit cannot take it back",
+			  v->name, v->path, VOLUME_STATE_DIR, t.text);
+		log_hint(v->name, "the data on the volume was not changed");
+		log_hint(v->name, ".volinit/ belongs to the user volinit runs as (uid %u): give it "
+				  "to that user (chown -R), or remove %s/%s and volinit makes it again",
+			 (unsigned)geteuid(), v->path, VOLUME_STATE_DIR);
+	} else {
+		log_fatal(73, v->name, "volume \"%s\" (%s): cannot open %s/: %s%s", v->name, v->path,
+			  VOLUME_STATE_DIR, strerror(err),
+			  err == ELOOP || err == ENOTDIR ? " (not a directory volinit made: a planted "
+							   "symlink or file?)" : "");
+		log_hint(v->name, "the data on the volume was not changed");
 	}
+	errno = EPERM;
+	return -1;
+}
+
+/* --- the dirty marker ------------------------------------------------- */
+
+int state_dirty_load(int voldirfd, struct dirty_record *r, char *why, size_t len)
+{
+	record_parse_dirty("", 0, r); /* unreadable until read */
+	why[0] = '\0';
+	/* A .volinit that is absent or no directory holds no marker; a
+	 * writer refuses it when it opens the lock. */
+	int sfd = state_open(voldirfd, false);
+	if (sfd < 0)
+		return 0;
 	struct stat st;
-	/* Before volinit writes in it, it is volinit's alone again. */
-	if (fd >= 0 && create && fstat(fd, &st) == 0 && (st.st_mode & 077))
-		fchmod(fd, 0700);
-	return fd;
+	int fd = state_openat(sfd, DIRTY, O_RDONLY, &st);
+	int err = errno;
+	close(sfd);
+	if (fd < 0 && err == ENOENT)
+		return 0;
+	char d[96];
+	if (fd < 0 && (err == ELOOP || err == EINVAL)) {
+		snprintf(why, len, "%s/" DIRTY " is %s, not a regular file", VOLUME_STATE_DIR,
+			 state_describe(&st, d, sizeof(d)));
+		errno = EINVAL;
+		return -1;
+	}
+	if (fd < 0) {
+		snprintf(why, len, "%s/" DIRTY ": %s", VOLUME_STATE_DIR, strerror(err));
+		errno = err;
+		return -1;
+	}
+	if (st.st_nlink != 1) {
+		close(fd);
+		snprintf(why, len, "%s/" DIRTY " is %s", VOLUME_STATE_DIR,
+			 state_describe(&st, d, sizeof(d)));
+		errno = EMLINK;
+		return -1;
+	}
+	static char text[RECORD_MAX + 1];
+	size_t n = 0;
+	while (n < sizeof(text)) {
+		ssize_t got = read(fd, text + n, sizeof(text) - n);
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got <= 0)
+			break;
+		n += (size_t)got;
+	}
+	close(fd);
+	record_parse_dirty(text, n, r); /* longer than RECORD_MAX: unreadable */
+	return 1;
 }
 
 int state_dirty_read(int voldirfd, char *detail, size_t len)
 {
-	int sfd = state_open(voldirfd, false);
-	if (sfd < 0)
-		return errno == ENOENT ? 0 : -1;
-	int fd = openat(sfd, "dirty", O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
-	close(sfd);
-	if (fd < 0)
-		return errno == ENOENT ? 0 : -1;
-	ssize_t n = read(fd, detail, len - 1);
-	close(fd);
-	n = n < 0 ? 0 : n;
-	detail[n] = '\0';
-	/* First line only, and nothing that could break a log line. */
-	detail[strcspn(detail, "\n")] = '\0';
-	for (char *p = detail; *p; p++)
-		if ((unsigned char)*p < 0x20 || (unsigned char)*p >= 0x7f)
-			*p = '?';
+	static struct dirty_record r;
+	int rc = state_dirty_load(voldirfd, &r, detail, len);
+	if (rc != 1)
+		return rc;
+	struct jbuf b;
+	jbuf_init(&b, detail, len);
+	/* Bounded strings, so that the object fits a log line's detail. */
+	record_dirty_json(&b, &r, len > 200 ? (len - 160) / 5 : 16);
+	if (b.truncated) {
+		jbuf_init(&b, detail, len);
+		jbuf_puts(&b, "{\"unreadable\":true}");
+	}
 	return 1;
+}
+
+static int write_all(int fd, const char *buf, size_t len)
+{
+	while (len > 0) {
+		ssize_t n = write(fd, buf, len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return n < 0 ? errno : EIO;
+		buf += n;
+		len -= (size_t)n;
+	}
+	return 0;
 }
 
 int state_dirty_write(int voldirfd, const char *json)
@@ -66,20 +395,28 @@ int state_dirty_write(int voldirfd, const char *json)
 	int sfd = state_open(voldirfd, true);
 	if (sfd < 0)
 		return errno;
+	/* A fresh file renamed over the name: whatever was planted there (a
+	 * hard link, a FIFO) is never opened, only replaced. */
+	char tmp[64];
+	snprintf(tmp, sizeof(tmp), DIRTY ".volinit-tmp.%ld", (long)getpid());
+	unlinkat(sfd, tmp, 0); /* left by a crashed volinit with our pid */
 	int err = 0;
-	int fd = openat(sfd, "dirty", O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
+	int fd = openat(sfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_NONBLOCK |
+				 O_NOCTTY | O_CLOEXEC, 0600);
 	if (fd < 0) {
 		err = errno;
 		close(sfd);
 		return err;
 	}
-	state_own(sfd, "dirty");
-	size_t len = strlen(json);
-	if (write(fd, json, len) != (ssize_t)len)
-		err = errno ? errno : EIO;
+	err = write_all(fd, json, strlen(json));
 	if (!err && fsync(fd) != 0)
 		err = errno;
-	close(fd);
+	if (close(fd) != 0 && !err)
+		err = errno;
+	if (!err && renameat(sfd, tmp, sfd, DIRTY) != 0)
+		err = errno;
+	if (err)
+		unlinkat(sfd, tmp, 0);
 	if (!err && fsync(sfd) != 0)
 		err = errno;
 	close(sfd);
@@ -92,7 +429,7 @@ int state_dirty_clear(int voldirfd)
 	if (sfd < 0)
 		return errno == ENOENT ? 0 : errno;
 	int err = 0;
-	if (unlinkat(sfd, "dirty", 0) != 0 && errno != ENOENT)
+	if (unlinkat(sfd, DIRTY, 0) != 0 && errno != ENOENT)
 		err = errno;
 	if (!err && fsync(sfd) != 0)
 		err = errno;

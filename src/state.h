@@ -1,30 +1,71 @@
 /* state: volinit's own directory on a volume, PATH/.volinit/ (SPEC.md
- * "State on the volume"): the dirty marker. */
+ * "State on the volume"). It belongs to the user volinit runs as, mode
+ * 0700, never to the volume's owner; found changed, it is taken back. Its
+ * contents may still have been written by the app: every file in it is
+ * opened without following a symlink, without blocking, and checked
+ * through its descriptor; every file volinit writes is made fresh or
+ * checked first (a regular file, one link, volinit's own). */
 #ifndef VOLINIT_STATE_H
 #define VOLINIT_STATE_H
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/stat.h>
 
-/* 1 when .volinit/dirty exists (its first line goes to detail, anything
- * but printable ASCII replaced by '?'),
- * 0 when not, -1 on error. Creates nothing. */
+#include "config.h"
+
+struct dirty_record;
+
+/* Opens .volinit/ without following a symlink. With create (a command
+ * that writes), creates it (0700) when absent and takes it back when it is
+ * not volinit's (owner, group, mode 0700; the files volinit uses in it
+ * too), with one warning; -1 with EPERM when volinit cannot (not root, not
+ * its owner). Returns the descriptor, or -1 with errno. */
+int state_open(int voldirfd, bool create);
+
+/* state_open(voldirfd, true) for a command that writes on volume v: the
+ * warning names v, and any failure but a read-only volume (-1 with errno
+ * EROFS, nothing said) is reported here, as one FATAL line (73) with its
+ * hints; then -1 with errno EPERM. */
+int state_prepare(const struct volume_conf *v, int voldirfd);
+
+/* 1 when .volinit/dirty exists (detail: its fields as volinit's JSON in
+ * printable ASCII, or {"unreadable":true}), 0 when not (or when .volinit
+ * is not a directory that could hold it), -1 when it is there but is not a
+ * regular file with one link, or cannot be read (detail says which, and
+ * SPEC.md refuses it: 73). Creates nothing, never blocks. */
 int state_dirty_read(int voldirfd, char *detail, size_t len);
 
-/* Writes .volinit/dirty (the JSON text given) durably: it must be on disk
- * before the hook touches the data. Returns 0 or an errno value. */
+/* The same, parsed into r (for status). */
+int state_dirty_load(int voldirfd, struct dirty_record *r, char *why, size_t len);
+
+/* Writes .volinit/dirty (the JSON text given) durably, as a fresh file
+ * renamed over the old one: it must be on disk before the hook touches
+ * the data. Returns 0 or an errno value. */
 int state_dirty_write(int voldirfd, const char *json);
 
 /* Removes .volinit/dirty durably. Returns 0 or an errno value. */
 int state_dirty_clear(int voldirfd);
 
-/* Gives dirfd/name the owner of dirfd itself (when volinit is root):
- * .volinit/ and what is in it belong to whoever owns the volume, so that
- * an app's own tools (pg_basebackup, say) can read the whole volume. */
-void state_own(int dirfd, const char *name);
+/* Opens name in dirfd for reading or writing (flags: O_RDONLY, O_WRONLY,
+ * O_RDWR, O_APPEND) if it is a regular file, looked at first so that a
+ * FIFO or a device is never opened, then checked through the descriptor
+ * (the same file, still regular). st gets what was found. Returns the
+ * descriptor, or -1 with errno: ENOENT when absent, ELOOP for a symlink,
+ * EINVAL for anything else that is not a regular file. */
+int state_openat(int dirfd, const char *name, int flags, struct stat *st);
 
-/* Opens .volinit/ (creating it, mode 0700, when create is set) without
- * following a symlink. Returns the descriptor, or -1 with errno. */
-int state_open(int voldirfd, bool create);
+/* A regular file with one link owned by the user volinit runs as: one
+ * volinit may write through its descriptor. */
+bool state_is_ours(const struct stat *st);
+
+/* What st is, for a message: "a FIFO", "a regular file with 2 links",
+ * "owned by uid 65534"... */
+const char *state_describe(const struct stat *st, char *buf, size_t len);
+
+/* One warning about the entry st in .volinit/ of the volume voldirfd
+ * (volume: its name, or NULL): said once per entry per process. */
+void state_warn_once(const char *volume, int voldirfd, const struct stat *st, const char *fmt,
+		     ...) __attribute__((format(printf, 4, 5)));
 
 #endif

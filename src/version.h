@@ -15,7 +15,7 @@
 enum version_status {
 	VERSION_OK,
 	VERSION_MISSING,  /* no such file */
-	VERSION_CORRUPT,  /* not a decimal integer, or not a regular file */
+	VERSION_CORRUPT,  /* not a decimal integer, not a regular file, or hard-linked */
 	VERSION_UNREADABLE, /* permission or I/O error: errno in .err */
 };
 
@@ -31,7 +31,8 @@ struct version_read {
 int version_parse(const char *buf, size_t len, int32_t *out);
 
 /* Reads name in the directory dirfd without following a symlink and
- * without opening anything but a regular file. */
+ * without opening anything but a regular file; a file with more than one
+ * link is corrupt, and its content is never read. */
 void version_read_at(int dirfd, const char *name, struct version_read *res);
 
 /* Writes "N\n" through a temporary file, fsync, rename and a directory
