@@ -793,7 +793,9 @@ EOF
 	refused 64
 }
 
-@test "config: a config file anyone may write is refused (78), one writable by its group is not" {
+# SPEC.md ("Migrations": the config file is the image's) now refuses a
+# config its group may write too; this test accepted 0664 before issue 12.
+@test "config: a config file anyone or its group may write is refused (78); 0644 runs" {
 	cfg <<EOF
 [data]
 path = $V
@@ -802,8 +804,12 @@ EOF
 	chmod 0666 "$CFG"
 	start
 	refused 78
-	assert_contains "$fatal" "$CFG: config file is writable by anyone"
+	assert_contains "$fatal" "config file $CFG: writable by group and others (mode 0666)"
 	chmod 0664 "$CFG"
+	start
+	refused 78
+	assert_contains "$fatal" "config file $CFG: writable by its group (mode 0664)"
+	chmod 0644 "$CFG"
 	start
 	assert_status 0
 	[ -e "$T/ran" ]
