@@ -821,3 +821,30 @@ EOF
 	refused 78
 	assert_contains "$fatal" "not a regular file"
 }
+
+@test "config: one directory configured twice under another spelling is 78 naming both, at once" {
+	ln -s vol "$T/vol-link"
+	# An empty volume: [a] initializes it and holds its shared lock, and
+	# [b] would wait for the exclusive one for lock_timeout (60 s): a run
+	# that hangs shows as 124 here.
+	mkdir "$T/empty"
+	local other
+	for other in "$T/empty/." "$T/empty-link" "$T/../$(basename "$T")/empty"; do
+		ln -sfn empty "$T/empty-link"
+		printf '[a]\npath = %s\nexpected = 2\n[b]\npath = %s\nexpected = 2\n' \
+			"$T/empty" "$other" >"$CFG"
+		VI_TIMEOUT=10 start
+		refused 78
+		assert_contains "$fatal" "$CFG:5: [b] path: $other is the same directory as $T/empty, the path of [a]"
+		[ ! -e "$T/empty/schema_version.txt" ]
+	done
+	# --expect against the file, and --expect twice.
+	printf '[a]\npath = %s\nexpected = 2\n' "$V" >"$CFG"
+	VI_TIMEOUT=10 run_volinit -c "$CFG" --expect "$V/.=2" -- "$PROBE" touch "$T/ran"
+	refused 78
+	assert_contains "$fatal" "$V/. is the same directory as $V, the path of [a]"
+	VI_TIMEOUT=10 run_volinit check --expect "$V=2" --expect "$T/vol-link=2"
+	assert_status 78
+	assert_contains "$output" "$T/vol-link is the same directory as $V"
+	[ ! -e "$T/ran" ]
+}
