@@ -33,6 +33,7 @@ struct walk {
 	char *err;
 	size_t errlen;
 	uid_t euid;
+	int links;           /* symlinks followed so far */
 	char at[PATH_MAX];   /* the directory resolved so far, for messages */
 	char todo[2 * PATH_MAX];
 	/* Results: the object (O_PATH), the directory it was found in (-1
@@ -70,6 +71,8 @@ static enum trust_result unsafe(struct walk *w, enum trust_problem p, const char
 		if (!is_object)
 			snprintf(subject, sizeof(subject), "%s %s (on its path) is ",
 				 kind(st->st_mode), entry);
+		else if (w->links > 0)
+			snprintf(subject, sizeof(subject), "%s, where it leads, is ", entry);
 		if (p == TRUST_OWNER)
 			snprintf(desc, sizeof(desc), "%sowned by uid %u, not root or volinit's user "
 				 "(uid %u)", subject, (unsigned)st->st_uid, (unsigned)w->euid);
@@ -156,7 +159,6 @@ static enum trust_result walk_path(struct walk *w)
 		close(cur);
 		return unsafe(w, p, "/", &cst, NULL, false);
 	}
-	int links = 0;
 	const char *s = w->todo;
 	for (;;) {
 		while (*s == '/')
@@ -214,7 +216,7 @@ static enum trust_result walk_path(struct walk *w)
 			 * walked and judged like any other path. The link
 			 * itself cannot change: its directory was judged. */
 			char target[PATH_MAX], rest[PATH_MAX];
-			ssize_t tn = ++links > MAX_SYMLINKS ? (errno = ELOOP, -1)
+			ssize_t tn = ++w->links > MAX_SYMLINKS ? (errno = ELOOP, -1)
 				   : readlinkat(fd, "", target, sizeof(target) - 1);
 			close_keep_errno(fd);
 			if (tn < 0 || tn >= (ssize_t)sizeof(target) - 1) {

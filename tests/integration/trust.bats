@@ -220,6 +220,15 @@ refused_everywhere() {
 	[ "$(cat "$V/schema_version.txt")" = 2 ]
 }
 
+@test "trust: a hook symlinked to the app's program outside the volumes is 78, naming where it leads" {
+	mkdir "$T/bin"
+	hook real "$T/bin"
+	chown "$APP_UID" "$T/bin/real"
+	ln -s ../bin/real "$HOOKS/0002"
+	conf
+	refused_everywhere "hook $HOOKS/0002: $T/bin/real, where it leads, is owned by uid $APP_UID"
+}
+
 @test "trust: volinit running as another user trusts what that user owns" {
 	# As Kubernetes' runAsUser: the image's files belong to that user.
 	mkdir -p "$T/img/hooks"
