@@ -205,7 +205,8 @@ int migrate_plan(const struct volume_conf *v, int32_t from, struct migrate_plan 
 			migrate_plan_free(plan);
 			return 78;
 		}
-		if (t != TRUST_OK || stat(path, &st) != 0 || !S_ISREG(st.st_mode) || access(path, X_OK) != 0) {
+		if (t != TRUST_OK || stat(path, &st) != 0 || !S_ISREG(st.st_mode) ||
+		    access(path, X_OK) != 0) {
 			log_fatal(126, v->name, "volume \"%s\": hook %s is not an executable file",
 				  v->name, path);
 			migrate_plan_free(plan);
