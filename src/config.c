@@ -1,6 +1,7 @@
 /* config: inih callbacks into struct config, defaults, and validation with
  * FILE:LINE messages. One key table drives parsing, duplicates and errors. */
 #include "config.h"
+#include "trust.h"
 
 #include <errno.h>
 #include <ini.h>
@@ -10,6 +11,7 @@
 #include <string.h>
 #include <sys/capability.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 enum key_kind {
 	K_CHOICE,   /* one of a list of words: stored as its index */
@@ -428,6 +430,29 @@ static char *read_line(char *str, int num, void *stream)
 	return s;
 }
 
+/* The index of an earlier volume on the same directory as volume i, under
+ * whatever spelling (/x/data/., a symlink, a bind mount), or -1. A volume
+ * whose path is not there yet is left to the guard (66). The second lock
+ * of one directory would wait on the first for lock_timeout. */
+static long same_directory(const struct config *cfg, size_t i)
+{
+	struct stat a, b;
+	if (stat(cfg->volumes[i].path, &a) != 0 || !S_ISDIR(a.st_mode))
+		return -1;
+	for (size_t j = 0; j < i; j++) {
+		if (stat(cfg->volumes[j].path, &b) == 0 && S_ISDIR(b.st_mode) &&
+		    a.st_dev == b.st_dev && a.st_ino == b.st_ino)
+			return (long)j;
+	}
+	return -1;
+}
+
+static void link_volumes(struct config *cfg)
+{
+	for (size_t i = 0; i < cfg->nvolumes; i++)
+		cfg->volumes[i].config = cfg;
+}
+
 static int check_volumes(struct parse_state *ps)
 {
 	struct config *cfg = ps->cfg;
@@ -444,7 +469,13 @@ static int check_volumes(struct parse_state *ps)
 				return fail(ps, v->path_line, "[%s] path: %s is already the path of [%s]",
 					    v->name, v->path, cfg->volumes[j].name), 78;
 		}
+		long j = same_directory(cfg, i);
+		if (j >= 0)
+			return fail(ps, v->path_line, "[%s] path: %s is the same directory as %s, "
+				    "the path of [%s]", v->name, v->path, cfg->volumes[j].path,
+				    cfg->volumes[j].name), 78;
 	}
+	link_volumes(cfg);
 	return 0;
 }
 
@@ -474,22 +505,24 @@ int config_load_stream(struct config *cfg, const char *name, FILE *f, char *err,
 
 int config_load(struct config *cfg, const char *file, char *err, size_t errlen)
 {
-	FILE *f = fopen(file, "re");
-	if (!f) {
+	/* Like doas, and more: the config is the image's, owned by root or
+	 * volinit's user, and no one else can rewrite or replace it. */
+	int fd;
+	enum trust_result t = trust_open(file, "config file", false, NULL, 0, &fd, err, errlen);
+	if (t == TRUST_SYSTEM) {
 		snprintf(err, errlen, "%s: cannot open config file: %s", file, strerror(errno));
 		return 78;
 	}
-	struct stat st;
-	if (fstat(fileno(f), &st) == 0 && !S_ISREG(st.st_mode)) {
+	if (t == TRUST_TYPE) {
 		snprintf(err, errlen, "%s: config file is not a regular file", file);
-		fclose(f);
 		return 78;
 	}
-	/* Like doas: a config anyone may rewrite cannot be trusted to guard. */
-	if (st.st_mode & S_IWOTH) {
-		snprintf(err, errlen, "%s: config file is writable by anyone (mode %04o)", file,
-			 (unsigned)(st.st_mode & 07777));
-		fclose(f);
+	if (t != TRUST_OK)
+		return 78;
+	FILE *f = fdopen(fd, "r");
+	if (!f) {
+		snprintf(err, errlen, "%s: cannot read config file: %s", file, strerror(errno));
+		close(fd);
 		return 78;
 	}
 	int rc = config_load_stream(cfg, file, f, err, errlen);
@@ -530,5 +563,12 @@ int config_add_expect(struct config *cfg, const char *arg, char *err, size_t err
 	v->path = path;
 	v->expected = version;
 	v->has_expected = true;
+	link_volumes(cfg);
+	long j = same_directory(cfg, cfg->nvolumes - 1);
+	if (j >= 0) {
+		snprintf(err, errlen, "--expect %s: %s is the same directory as %s, the path of [%s]",
+			 arg, path, cfg->volumes[j].path, cfg->volumes[j].name);
+		return 78;
+	}
 	return 0;
 }

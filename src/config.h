@@ -35,6 +35,7 @@ struct volume_conf {
 	int line;            /* where the section starts, for messages */
 	int path_line;       /* where path is set */
 	uint32_t seen;       /* keys already set, to refuse duplicates */
+	const struct config *config; /* the whole config, for checks across volumes */
 };
 
 struct config {

@@ -162,19 +162,26 @@ static void report_incompatible(const struct volume_conf *v, const struct observ
 				const struct decision *d)
 {
 	char found[32];
-	if (obs->what == OBS_VERSION)
-		snprintf(found, sizeof(found), "%d", (int)obs->version);
+	/* Data without a version file is at its baseline, when one is set:
+	 * that is the version refused, and the one to name. */
+	bool at_baseline = obs->what == OBS_UNVERSIONED && v->has_baseline;
+	if (obs->what == OBS_VERSION || at_baseline)
+		snprintf(found, sizeof(found), "%d",
+			 (int)(at_baseline ? v->baseline : obs->version));
 	else
 		snprintf(found, sizeof(found), "none");
 	log_fatal(d->code, v->name,
 		  "incompatible persistent state in volume \"%s\" (%s): schema_version=%s, expected=%d",
 		  v->name, v->path, found, (int)v->expected);
 	hint_untouched(v, obs->restored);
+	if (at_baseline)
+		log_hint(v->name, "the volume holds data but no %s: baseline = %d takes it to be at "
+				  "%d", v->version_file, (int)v->baseline, (int)v->baseline);
 	if (obs->what == OBS_EMPTY) {
 		log_hint(v->name, "the volume is empty and on_missing = fail: set on_missing = init, "
 				  "or write the version with: volinit stamp %s %d", v->name,
 			 (int)v->expected);
-	} else if (obs->what == OBS_UNVERSIONED) {
+	} else if (obs->what == OBS_UNVERSIONED && !at_baseline) {
 		log_hint(v->name, "the volume holds data but no %s: say which version it is with "
 				  "baseline = N, or: volinit stamp %s N", v->version_file, v->name);
 	} else if (d->code == 81) {
@@ -187,7 +194,7 @@ static void report_incompatible(const struct volume_conf *v, const struct observ
 		log_hint(v->name, "hooks are configured but on_older = fail: set on_older = "
 				  "migrate, or run: volinit migrate");
 	}
-	if (obs->what == OBS_VERSION && d->code == 80)
+	if ((obs->what == OBS_VERSION || at_baseline) && d->code == 80)
 		log_hint(v->name, "if the data already is at %d: volinit stamp %s %d",
 			 (int)v->expected, v->name, (int)v->expected);
 	hint_destroy(v);

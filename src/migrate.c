@@ -14,6 +14,7 @@
 #include "spawn.h"
 #include "state.h"
 #include "supervise.h"
+#include "trust.h"
 #include "version.h"
 
 #include <dirent.h>
@@ -71,14 +72,18 @@ static void sort_by_step(struct migrate_step *s, size_t n)
 	}
 }
 
-/* Every hook in the directory, sorted by step. Returns 0 or an errno. */
-static int list_hooks(const char *dir, struct migrate_step **out, size_t *n)
+/* Every hook in the directory (an open descriptor, which this takes),
+ * sorted by step. Returns 0 or an errno. */
+static int list_hooks(int dirfd, struct migrate_step **out, size_t *n)
 {
 	*out = NULL;
 	*n = 0;
-	DIR *d = opendir(dir);
-	if (!d)
-		return errno;
+	DIR *d = fdopendir(dirfd);
+	if (!d) {
+		int err = errno;
+		close(dirfd);
+		return err;
+	}
 	size_t cap = 0;
 	int err = 0;
 	struct dirent *e;
@@ -133,9 +138,23 @@ int migrate_plan(const struct volume_conf *v, int32_t from, struct migrate_plan 
 						   "migrations = DIR with a hook for each step");
 		return 80;
 	}
-	struct migrate_step *hooks;
-	size_t nhooks;
-	int err = list_hooks(v->migrations, &hooks, &nhooks);
+	/* The image's, and outside every guarded volume (SPEC.md
+	 * "Migrations"): checked before any hook is looked at. */
+	const struct volume_conf *vols = v->config ? v->config->volumes : v;
+	size_t nvols = v->config ? v->config->nvolumes : 1;
+	int mfd, err = 0;
+	enum trust_result t = trust_open(v->migrations, "migrations", true, vols, nvols, &mfd,
+					 why, sizeof(why));
+	if (t == TRUST_UNSAFE) {
+		log_fatal(78, v->name, "volume \"%s\": %s", v->name, why);
+		return 78;
+	}
+	if (t != TRUST_OK)
+		err = t == TRUST_TYPE ? ENOTDIR : errno;
+	struct migrate_step *hooks = NULL;
+	size_t nhooks = 0;
+	if (!err)
+		err = list_hooks(mfd, &hooks, &nhooks);
 	if (err) {
 		snprintf(why, sizeof(why), "cannot read the migrations directory %s: %s",
 			 v->migrations, strerror(err));
@@ -180,7 +199,14 @@ int migrate_plan(const struct volume_conf *v, int32_t from, struct migrate_plan 
 		char path[4096];
 		struct stat st;
 		snprintf(path, sizeof(path), "%s/%s", v->migrations, plan->steps[k].hook);
-		if (stat(path, &st) != 0 || !S_ISREG(st.st_mode) || access(path, X_OK) != 0) {
+		t = trust_check(path, "hook", false, vols, nvols, why, sizeof(why));
+		if (t == TRUST_UNSAFE) {
+			log_fatal(78, v->name, "volume \"%s\": %s", v->name, why);
+			migrate_plan_free(plan);
+			return 78;
+		}
+		if (t != TRUST_OK || stat(path, &st) != 0 || !S_ISREG(st.st_mode) ||
+		    access(path, X_OK) != 0) {
 			log_fatal(126, v->name, "volume \"%s\": hook %s is not an executable file",
 				  v->name, path);
 			migrate_plan_free(plan);

@@ -793,7 +793,9 @@ EOF
 	refused 64
 }
 
-@test "config: a config file anyone may write is refused (78), one writable by its group is not" {
+# SPEC.md ("Migrations": the config file is the image's) now refuses a
+# config its group may write too; this test accepted 0664 before issue 12.
+@test "config: a config file anyone or its group may write is refused (78); 0644 runs" {
 	cfg <<EOF
 [data]
 path = $V
@@ -802,8 +804,12 @@ EOF
 	chmod 0666 "$CFG"
 	start
 	refused 78
-	assert_contains "$fatal" "$CFG: config file is writable by anyone"
+	assert_contains "$fatal" "config file $CFG: writable by group and others (mode 0666)"
 	chmod 0664 "$CFG"
+	start
+	refused 78
+	assert_contains "$fatal" "config file $CFG: writable by its group (mode 0664)"
+	chmod 0644 "$CFG"
 	start
 	assert_status 0
 	[ -e "$T/ran" ]
@@ -814,4 +820,31 @@ EOF
 	run_volinit -c "$T/dir.ini" -- "$PROBE" touch "$T/ran"
 	refused 78
 	assert_contains "$fatal" "not a regular file"
+}
+
+@test "config: one directory configured twice under another spelling is 78 naming both, at once" {
+	ln -s vol "$T/vol-link"
+	# An empty volume: [a] initializes it and holds its shared lock, and
+	# [b] would wait for the exclusive one for lock_timeout (60 s): a run
+	# that hangs shows as 124 here.
+	mkdir "$T/empty"
+	local other
+	for other in "$T/empty/." "$T/empty-link" "$T/../$(basename "$T")/empty"; do
+		ln -sfn empty "$T/empty-link"
+		printf '[a]\npath = %s\nexpected = 2\n[b]\npath = %s\nexpected = 2\n' \
+			"$T/empty" "$other" >"$CFG"
+		VI_TIMEOUT=10 start
+		refused 78
+		assert_contains "$fatal" "$CFG:5: [b] path: $other is the same directory as $T/empty, the path of [a]"
+		[ ! -e "$T/empty/schema_version.txt" ]
+	done
+	# --expect against the file, and --expect twice.
+	printf '[a]\npath = %s\nexpected = 2\n' "$V" >"$CFG"
+	VI_TIMEOUT=10 run_volinit -c "$CFG" --expect "$V/.=2" -- "$PROBE" touch "$T/ran"
+	refused 78
+	assert_contains "$fatal" "$V/. is the same directory as $V, the path of [a]"
+	VI_TIMEOUT=10 run_volinit check --expect "$V=2" --expect "$T/vol-link=2"
+	assert_status 78
+	assert_contains "$output" "$T/vol-link is the same directory as $V"
+	[ ! -e "$T/ran" ]
 }

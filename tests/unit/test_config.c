@@ -5,7 +5,11 @@
 #include <stddef.h>
 #include <cmocka.h>
 
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "config.h"
 
@@ -187,6 +191,49 @@ static void expect_argument(void **state)
 	config_free(&cfg);
 }
 
+/* One directory under two spellings would lock against itself: 78, with
+ * both sections named. A path not there yet is left to the guard. */
+static void same_directory_twice(void **state)
+{
+	(void)state;
+	char dir[] = "/tmp/volinit-unit.XXXXXX", text[1024], link[64];
+	assert_non_null(mkdtemp(dir));
+	snprintf(link, sizeof(link), "%s/link", dir);
+	assert_int_equal(symlink(".", link), 0);
+	const char *spellings[] = { "/.", "/link", "/link/." };
+	for (size_t i = 0; i < 3; i++) {
+		char other[128];
+		snprintf(other, sizeof(other), "%s%s", dir, spellings[i]);
+		snprintf(text, sizeof(text), "[a]\npath = %s\nexpected = 1\n[b]\npath = %s\n"
+			 "expected = 1\n", dir, other);
+		struct config cfg;
+		assert_int_equal(load(&cfg, text), 78);
+		assert_non_null(strstr(err, "t.ini:5: [b] path: "));
+		assert_non_null(strstr(err, "is the same directory as"));
+		assert_non_null(strstr(err, "the path of [a]"));
+		config_free(&cfg);
+	}
+	/* Missing paths, and two different directories, are fine. */
+	snprintf(text, sizeof(text), "[a]\npath = %s/gone\nexpected = 1\n[b]\npath = %s/gone/.\n"
+		 "expected = 1\n[c]\npath = /\nexpected = 1\n", dir, dir);
+	struct config cfg;
+	assert_int_equal(load(&cfg, text), 0);
+	/* Each volume knows its config, for checks across volumes. */
+	for (size_t i = 0; i < cfg.nvolumes; i++)
+		assert_ptr_equal(cfg.volumes[i].config, &cfg);
+	config_free(&cfg);
+	/* --expect against the file's volumes and its own. */
+	snprintf(text, sizeof(text), "[a]\npath = %s\nexpected = 1\n", dir);
+	assert_int_equal(load(&cfg, text), 0);
+	char arg[128];
+	snprintf(arg, sizeof(arg), "%s/link=2", dir);
+	assert_int_equal(config_add_expect(&cfg, arg, err, sizeof(err)), 78);
+	assert_non_null(strstr(err, "the path of [a]"));
+	config_free(&cfg);
+	unlink(link);
+	rmdir(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -197,6 +244,7 @@ int main(void)
 		cmocka_unit_test(indented_keys_are_keys),
 		cmocka_unit_test(long_line_is_an_error),
 		cmocka_unit_test(expect_argument),
+		cmocka_unit_test(same_directory_twice),
 	};
 	return cmocka_run_group_tests_name("config", tests, NULL, NULL);
 }
