@@ -101,7 +101,10 @@ static int check_fresh(int fd, mode_t type, struct stat *st)
 {
 	if (fstat(fd, st) != 0)
 		return errno;
-	if ((st->st_mode & S_IFMT) != type || st->st_uid != geteuid() ||
+	static uid_t self = (uid_t)-1;
+	if (self == (uid_t)-1)
+		self = geteuid();
+	if ((st->st_mode & S_IFMT) != type || st->st_uid != self ||
 	    (type != S_IFDIR && st->st_nlink != 1))
 		return ESTALE;
 	return 0;
@@ -110,7 +113,7 @@ static int check_fresh(int fd, mode_t type, struct stat *st)
 /* name in dir exists where a restore creates: a mount the clear kept
  * (WALK_SKIP for a directory, WALK_KEEP otherwise), or, for a directory
  * the clear kept because a mount is below it, that directory (*fd). */
-static int existing(struct copy *c, const struct walk_entry *e, int *fd)
+static int existing(struct copy *c, struct walk_entry *e, int *fd)
 {
 	*fd = -1;
 	if (!c->into_volume)
@@ -126,6 +129,11 @@ static int existing(struct copy *c, const struct walk_entry *e, int *fd)
 	if (!dir) {
 		close(f);
 		return EEXIST;
+	}
+	if (fstat(f, &e->dst_st) != 0) {
+		int err = errno;
+		close(f);
+		return err;
 	}
 	*fd = f;
 	return 0;
@@ -430,8 +438,7 @@ static int make_dir(struct copy *c, struct walk_entry *e)
 	int fd = walk_open(e->dst_parent, e->name, O_RDONLY | O_DIRECTORY);
 	if (fd < 0)
 		return swapped(errno);
-	struct stat st;
-	int err = check_fresh(fd, S_IFDIR, &st);
+	int err = check_fresh(fd, S_IFDIR, &e->dst_st);
 	if (err) {
 		close(fd);
 		return err;

@@ -129,13 +129,10 @@ struct walker {
 	unsigned flags;
 };
 
-/* All entry names of fd but "." and "..", read through a descriptor of
- * its own (a shared read position would be at the end the second time). */
-static int read_names(int fd, bool skip_state, struct frame *f)
+/* All entry names of fd but "." and "..". fd was just opened: its read
+ * position is at the start, and nothing else reads through it. */
+static int read_names(int d, bool skip_state, struct frame *f)
 {
-	int d = openat(fd, ".", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (d < 0)
-		return errno;
 	size_t cap = 256;
 	f->names = malloc(cap);
 	f->size = f->pos = 0;
@@ -171,7 +168,6 @@ static int read_names(int fd, bool skip_state, struct frame *f)
 			f->size += l;
 		}
 	}
-	close(d);
 	return err;
 }
 
@@ -324,17 +320,9 @@ static int step(struct walker *w, walk_fn fn, void *ctx, const char *name)
 			mark_kept(w);
 		return r > 0 ? r : 0;
 	}
-	struct stat dst_st;
-	if (e.dst >= 0 && fstat(e.dst, &dst_st) != 0) {
-		err = errno;
-		close(e.dst);
-		close(fd);
-		return err;
-	}
 	err = push(w, name, &st, fd);
 	w->stack[w->depth - 1].dst = e.dst;
-	if (e.dst >= 0)
-		w->stack[w->depth - 1].dst_st = dst_st;
+	w->stack[w->depth - 1].dst_st = e.dst_st;
 	return err;
 }
 

@@ -31,6 +31,7 @@ struct walk_entry {
 	int fd;              /* ENTER, LEAVE: the directory itself */
 	int dst;             /* ENTER: the callback may set the counterpart's
 				descriptor (the walk owns it then); LEAVE: it */
+	struct stat dst_st;  /* ENTER: with dst, the callback sets its fstat */
 	bool kept;           /* LEAVE: something below was kept (a mount, ...) */
 	size_t depth;        /* 1 for the root's entries */
 };
