@@ -2,7 +2,7 @@
  * process inside a volume that swaps entries (renameat2 RENAME_EXCHANGE)
  * under volinit's feet while it snapshots, restores and clears.
  *
- *   racer [--uid UID] [--count N] [--once SECONDS] DIR SPEC...
+ *   racer [--uid UID] [--count N] [--once SECONDS [--delay MS]] DIR SPEC...
  *
  *   SPEC  NAME=symlink:TARGET   NAME swapped with NAME.racer, a symlink to TARGET
  *         NAME=fifo             NAME swapped with NAME.racer, a FIFO
@@ -13,6 +13,8 @@
  *   --once SECONDS each NAME is swapped once, as soon as it exists owned by
  *                  root (volinit just made it), then racer exits; gives up
  *                  after SECONDS (exit 2)
+ *   --delay MS     with --once: wait MS milliseconds between seeing NAME
+ *                  made and swapping it (volinit has opened it by then)
  *
  * A round swaps every SPEC once (re-making NAME.racer when volinit removed
  * it). Prints "racer: N rounds, M swaps" on stdout at exit. Errors: a
@@ -84,7 +86,7 @@ static double now(void)
 
 int main(int argc, char **argv)
 {
-	long uid = -1, count = -1;
+	long uid = -1, count = -1, delay = 0;
 	double once = -1;
 	int i = 1;
 	for (; i < argc && strncmp(argv[i], "--", 2) == 0; i += 2) {
@@ -96,6 +98,8 @@ int main(int argc, char **argv)
 			uid = strtol(argv[i + 1], NULL, 10);
 		else if (strcmp(argv[i], "--count") == 0)
 			count = strtol(argv[i + 1], NULL, 10);
+		else if (strcmp(argv[i], "--delay") == 0)
+			delay = strtol(argv[i + 1], NULL, 10);
 		else if (strcmp(argv[i], "--once") == 0)
 			once = strtod(argv[i + 1], NULL);
 		else {
@@ -104,7 +108,8 @@ int main(int argc, char **argv)
 		}
 	}
 	if (i + 2 > argc) {
-		fprintf(stderr, "usage: racer [--uid UID] [--count N] [--once SECONDS] DIR SPEC...\n");
+		fprintf(stderr, "usage: racer [--uid UID] [--count N] [--once SECONDS [--delay MS]] "
+				"DIR SPEC...\n");
 		return 99;
 	}
 	int dir = open(argv[i++], O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -165,6 +170,10 @@ int main(int argc, char **argv)
 			struct stat st;
 			/* Made by volinit (root) just now: swap it once, now. */
 			if (fstatat(dir, s->name, &st, AT_SYMLINK_NOFOLLOW) == 0 && st.st_uid == 0) {
+				if (delay > 0)
+					nanosleep(&(struct timespec){ delay / 1000,
+								      (delay % 1000) * 1000000 },
+						  NULL);
 				make_alt(dir, s);
 				if (swap(dir, s)) {
 					s->done = 1;
