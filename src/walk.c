@@ -230,18 +230,25 @@ static int reopen_up(struct walker *w, size_t i)
 	return 0;
 }
 
-static int push(struct walker *w, const char *name, const struct stat *st, int fd)
+/* Pushes the directory fd (and its counterpart dst, or -1), which the
+ * walk owns from then on, even when it fails. */
+static int push(struct walker *w, const char *name, const struct stat *st, int fd, int dst,
+		const struct stat *dst_st)
 {
 	if (w->depth == w->cap) {
 		size_t cap = w->cap ? w->cap * 2 : 64;
 		struct frame *s = realloc(w->stack, cap * sizeof(*s));
-		if (!s)
+		if (!s) {
+			close(fd);
+			if (dst >= 0)
+				close(dst);
 			return ENOMEM;
+		}
 		w->stack = s;
 		w->cap = cap;
 	}
 	struct frame *f = &w->stack[w->depth];
-	*f = (struct frame){ .name = name, .st = *st, .fd = fd, .dst = -1 };
+	*f = (struct frame){ .name = name, .st = *st, .fd = fd, .dst = dst, .dst_st = *dst_st };
 	f->pathlen = w->depth ? frame_base(w, w->depth - 1) : 0;
 	w->depth++;
 	int err = read_names(fd, w->depth == 1 && (w->flags & WALK_SKIP_STATE), f);
@@ -320,10 +327,7 @@ static int step(struct walker *w, walk_fn fn, void *ctx, const char *name)
 			mark_kept(w);
 		return r > 0 ? r : 0;
 	}
-	err = push(w, name, &st, fd);
-	w->stack[w->depth - 1].dst = e.dst;
-	w->stack[w->depth - 1].dst_st = e.dst_st;
-	return err;
+	return push(w, name, &st, fd, e.dst, &e.dst_st);
 }
 
 int walk_tree(int root, int dst_root, unsigned flags, walk_fn fn, void *ctx, char *where,
@@ -339,14 +343,19 @@ int walk_tree(int root, int dst_root, unsigned flags, walk_fn fn, void *ctx, cha
 	int fd = openat(root, ".", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0)
 		return errno;
-	err = push(&w, "", &st, fd);
-	if (!err && dst_root >= 0) {
-		w.stack[0].dst = openat(dst_root, ".", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-		if (w.stack[0].dst < 0)
+	int dst = -1;
+	struct stat dst_st = { 0 };
+	if (dst_root >= 0) {
+		dst = openat(dst_root, ".", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (dst < 0 || fstat(dst, &dst_st) != 0) {
 			err = errno;
-		else if (fstat(w.stack[0].dst, &w.stack[0].dst_st) != 0)
-			err = errno;
+			if (dst >= 0)
+				close(dst);
+			close(fd);
+			return err;
+		}
 	}
+	err = push(&w, "", &st, fd, dst, &dst_st);
 	while (!err && w.depth > 0) {
 		struct frame *f = &w.stack[w.depth - 1];
 		if (f->pos < f->size) {
