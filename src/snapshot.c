@@ -372,10 +372,9 @@ static int copy_file(struct copy *c, struct walk_entry *e)
 		close(in);
 		return err == EEXIST ? existing(c, e, &d) : err;
 	}
-	struct stat fresh;
-	int err = check_fresh(out, S_IFREG, &fresh);
-	if (!err)
-		err = copy_data(c, in, out, st);
+	/* O_CREAT|O_EXCL made it: out is a new file of volinit's, whatever
+	 * the name leads to later. */
+	int err = copy_data(c, in, out, st);
 	if (!err)
 		err = copy_meta(c, in, out, st);
 	close(in);

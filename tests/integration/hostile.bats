@@ -125,7 +125,7 @@ racer_stop() {
 	# of volinit's is slowed down so that it can.
 	racer_bg "$TD/racer.out" --once 25 "$VOL" "f=symlink:$S/suid"
 	run timeout -k 5 "$MG_TIMEOUT" strace -f -qq -o /dev/null -e trace=mknodat \
-		-e inject=mknodat:delay_exit=300000 "$VOLINIT" migrate -c "$CONF"
+		-e inject=mknodat:delay_exit=1000000 "$VOLINIT" migrate -c "$CONF"
 	echo "$output"
 	mg_wait_exit "$RPID"
 	cat "$TD/racer.out"
