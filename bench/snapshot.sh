@@ -16,12 +16,17 @@
 # Before every timed run: `sync`, so that neither pays for the other's
 # writeback. Page cache stays warm for both (the tree was just read).
 #
+# Two trees, each timed on its own: SNAP_SMALL small files (plus SNAP_BIG
+# big ones), and SNAP_LINKS pairs of hard links (each file in one
+# directory, its second link in another, as the walker's hard-link table
+# sees them at their worst: most first links far from their second).
 # On the directory's own filesystem, and, when mkfs.xfs is installed and we
 # are root, on a loop-mounted XFS with reflink (where both should be close
 # to instant).
 #
 # Knobs (environment):
 #   SNAP_SMALL=20000     small files (1..4 KiB, in 100 directories)
+#   SNAP_LINKS=10000     hard-link pairs (the second tree; 0: skip it)
 #   SNAP_BIG=3           big files
 #   SNAP_BIG_MB=100      size of each big file, MiB
 #   SNAP_RUNS=5          timed runs of each (median reported)
@@ -34,6 +39,7 @@ export LC_ALL=C
 
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 SNAP_SMALL=${SNAP_SMALL:-20000}
+SNAP_LINKS=${SNAP_LINKS:-10000}
 SNAP_BIG=${SNAP_BIG:-3}
 SNAP_BIG_MB=${SNAP_BIG_MB:-100}
 SNAP_RUNS=${SNAP_RUNS:-5}
@@ -75,15 +81,41 @@ make_tree() {
 	echo 1 >"$d/schema_version.txt"
 }
 
-# bench_on ROOT LABEL: one interleaved series on the filesystem of ROOT;
-# appends a table row to ROWS.
+# make_links DIR: SNAP_LINKS files of 1 KiB in 100 directories, each with a
+# second link in one of 100 other directories.
+make_links() {
+	local d=$1 i n chunk
+	mkdir -p "$d/data"
+	chunk=$(head -c 1024 /dev/urandom | base64 -w0)
+	for ((i = 0; i < 100; i++)); do mkdir -p "$d/data/a$i" "$d/data/b$i"; done
+	for ((n = 0; n < SNAP_LINKS; n++)); do
+		printf '%s' "${chunk:0:1024}" >"$d/data/a$((n % 100))/f$n"
+	done
+	# ln in batches, one process per directory
+	for ((i = 0; i < 100; i++)); do
+		(cd "$d/data" && for ((n = i; n < SNAP_LINKS; n += 100)); do
+			echo "a$i/f$n"; echo "b$(((n * 7 + 3) % 100))/l$n"; done | xargs -n 2 -P 1 ln)
+	done
+	echo 1 >"$d/schema_version.txt"
+}
+
+# bench_on ROOT LABEL [KIND]: one interleaved series on the filesystem of
+# ROOT, on the small-files tree (KIND small, the default) or the hard-link
+# pairs (links); appends a table row to ROWS.
 bench_on() {
-	local root=$1 label=$2 vol=$1/vol hooks=$1/hooks conf=$1/volinit.ini
+	local root=$1 label=$2 kind=${3:-small} vol=$1/vol hooks=$1/hooks conf=$1/volinit.ini
 	local run t0 t1 vt=() ct=() vmed cmed ratio bytes files snap=0
 	rm -rf "$vol" "$hooks"
 	mkdir -p "$hooks"
-	echo "snapshot bench: generating the tree on $label ($SNAP_SMALL small files, $SNAP_BIG x $SNAP_BIG_MB MiB)" >&2
-	make_tree "$vol"
+	if [ "$kind" = links ]; then
+		echo "snapshot bench: generating the tree on $label ($SNAP_LINKS hard-link pairs)" >&2
+		make_links "$vol"
+		label="$label, $SNAP_LINKS hard-link pairs"
+	else
+		echo "snapshot bench: generating the tree on $label ($SNAP_SMALL small files, $SNAP_BIG x $SNAP_BIG_MB MiB)" >&2
+		make_tree "$vol"
+		label="$label, $SNAP_SMALL small files"
+	fi
 	cat >"$hooks/2" <<EOF
 #!/bin/sh
 date +%s%N >"$root/hook-start"
@@ -144,6 +176,8 @@ RAW=()
 mkdir -p "$SNAP_WORK/run" "$(dirname "$SNAP_OUT")"
 fstype=$(df --output=fstype "$SNAP_WORK" | tail -1 | tr -d " ")
 bench_on "$SNAP_WORK/run" "$fstype ($(df --output=source "$SNAP_WORK" | tail -1))"
+[ "$SNAP_LINKS" -eq 0 ] ||
+	bench_on "$SNAP_WORK/run" "$fstype ($(df --output=source "$SNAP_WORK" | tail -1))" links
 
 xfs_note=""
 if [ "$SNAP_XFS" = 1 ]; then
@@ -161,6 +195,7 @@ if [ "$SNAP_XFS" = 1 ]; then
 		mkdir -p "$MNT"
 		mount "$LOOP" "$MNT"
 		bench_on "$MNT" "xfs, reflink=1 (loop file on $fstype)"
+		[ "$SNAP_LINKS" -eq 0 ] || bench_on "$MNT" "xfs, reflink=1 (loop file on $fstype)" links
 	fi
 fi
 
@@ -172,7 +207,9 @@ fi
 	echo "free-space check, copy with FICLONE or copy_file_range, syncfs), against"
 	echo "\`cp -a VOLUME DEST && sync -f DEST\` on the same tree in the same run,"
 	echo "interleaved, each preceded by \`sync\`; median of $SNAP_RUNS runs. Tree: $SNAP_SMALL files of"
-	echo "1-4 KiB in 100 directories, $SNAP_BIG files of $SNAP_BIG_MB MiB, a hard link and a symlink."
+	echo "1-4 KiB in 100 directories, $SNAP_BIG files of $SNAP_BIG_MB MiB, a hard link and a symlink;"
+	echo "and, on its own, $SNAP_LINKS files of 1 KiB in 100 directories, each with a second"
+	echo "hard link in one of 100 other directories."
 	echo "Ratio = cp -a time / volinit time (goal: >= 0.9x)."
 	echo
 	echo "| filesystem | entries | data | volinit | cp -a | ratio |"
@@ -181,7 +218,7 @@ fi
 	echo
 	[ -z "$xfs_note" ] || { echo "$xfs_note"; echo; }
 	echo "Machine: $(nproc) CPUs, $(uname -sr), $(cp --version | sed -n 1p)."
-	echo "Command: \`bash bench/snapshot.sh\` (knobs: SNAP_SMALL, SNAP_BIG, SNAP_BIG_MB, SNAP_RUNS, SNAP_XFS)."
+	echo "Command: \`bash bench/snapshot.sh\` (knobs: SNAP_SMALL, SNAP_LINKS, SNAP_BIG, SNAP_BIG_MB, SNAP_RUNS, SNAP_XFS)."
 	echo
 	echo "Raw times (microseconds):"
 	echo

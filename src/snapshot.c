@@ -1,12 +1,16 @@
-/* snapshot: copy, restore and remove (see snapshot.h). Files are cloned
- * with FICLONE where the filesystem shares extents, else copied in the
- * kernel with copy_file_range; hard links stay links; files and
- * directories keep their extended attributes (POSIX ACLs, file
- * capabilities, user.*), as cp -a does. */
+/* snapshot: copy, restore, clear and remove (see snapshot.h), all on the
+ * one tree walk of walk.h. Files are cloned with FICLONE where the
+ * filesystem shares extents, else their data extents are copied in the
+ * kernel (copy_file_range) and the holes left holes; hard links stay
+ * links; files and directories keep their extended attributes (POSIX
+ * ACLs, file capabilities, user.*), as cp -a does. Every inode is worked
+ * on through a descriptor checked with fstat, never through a name
+ * resolved a second time: the volume may change under the walk. */
 #include "snapshot.h"
 #include "log.h"
 #include "state.h"
 #include "volume.h"
+#include "walk.h"
 #include "xattrs.h"
 
 #include <dirent.h>
@@ -19,96 +23,200 @@
 #include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
+#include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
-/* Both inside .volinit/, reached through state_open's descriptor. */
+/* All inside .volinit/, reached through state_open's descriptor. */
 #define SNAPSHOT "snapshot"
 #define SNAPSHOT_TMP "snapshot.tmp"
+#define ASIDE "snapshot.del."
 
-struct link_seen {
-	dev_t dev;
-	ino_t ino;
-	char *path; /* relative to the destination root */
-};
+#ifndef SYS_fchmodat2
+#define SYS_fchmodat2 452
+#endif
+
+/* First copies of hard-linked files held open to link the others to; past
+ * that many, re-reached from the destination root and checked by inode. */
+#define LINK_FDS 256
 
 struct copy {
+	struct walk_links links;
 	int dstroot;
-	struct link_seen *links;
-	size_t nlinks, caplinks;
 	unsigned labels_left; /* security labels the kernel chose (xattrs.h) */
 	int proc;             /* /proc/self/fd usable: 1, not: 0, not known yet: -1 */
-	char path[4096];      /* current destination path, relative */
+	int clone;            /* FICLONE works: 1, does not: 0, not known yet: -1 */
+	bool into_volume;     /* a restore: what is kept there (mounts) stays */
+	struct walk_list *mounts;
 };
 
-static int open_dir_at(int dirfd, const char *name)
+static void proc_fd(char *buf, size_t len, int fd)
 {
-	return openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	snprintf(buf, len, "/proc/self/fd/%d", fd);
 }
 
-/* Reads dirfd's entries through a new descriptor: a dup would share the
- * read position, and a directory read to its end once would look empty.
- * Returns NULL with errno on failure. */
-static DIR *open_entries(int dirfd)
+static bool have_proc(struct copy *c)
 {
-	int fd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0)
-		return NULL;
-	DIR *d = fdopendir(fd);
-	if (!d) {
-		int err = errno;
+	if (c->proc < 0)
+		c->proc = access("/proc/self/fd", X_OK) == 0;
+	return c->proc;
+}
+
+static bool same_inode(const struct stat *a, const struct stat *b)
+{
+	return a->st_dev == b->st_dev && a->st_ino == b->st_ino;
+}
+
+/* An open of a name that found a symlink, a mount or another type where
+ * the walk saw something else: the entry was swapped. */
+static int swapped(int err)
+{
+	return err == ELOOP || err == EXDEV || err == ENOTDIR || err == EISDIR ? ESTALE : err;
+}
+
+/* Opens what the walk saw as e (a regular file: O_RDONLY|O_NONBLOCK, so
+ * that a FIFO swapped in cannot block; else O_PATH) and checks it is that
+ * inode. Returns the descriptor or -1 with errno (ESTALE: swapped). */
+static int open_seen(const struct walk_entry *e)
+{
+	bool reg = S_ISREG(e->st->st_mode);
+	int fd = walk_open(e->parent, e->name, reg ? O_RDONLY | O_NONBLOCK | O_NOCTTY : O_PATH);
+	if (fd < 0) {
+		errno = swapped(errno);
+		return -1;
+	}
+	struct stat st;
+	if (fstat(fd, &st) != 0 || !same_inode(&st, e->st) ||
+	    (st.st_mode & S_IFMT) != (e->st->st_mode & S_IFMT)) {
 		close(fd);
-		errno = err;
+		errno = ESTALE;
+		return -1;
 	}
-	return d;
+	return fd;
 }
 
-/* The next entry's name, leaving out "." and "..", and .volinit when
- * skip_state; NULL at the end. */
-static const char *next_entry(DIR *d, bool skip_state)
+/* Checks that fd is what volinit has just created as type: that type,
+ * volinit's, one link. Another inode swapped in under the name fails. */
+static int check_fresh(int fd, mode_t type, struct stat *st)
 {
-	struct dirent *e;
-	while ((e = readdir(d)) != NULL) {
-		const char *n = e->d_name;
-		if (strcmp(n, ".") != 0 && strcmp(n, "..") != 0 &&
-		    !(skip_state && strcmp(n, VOLUME_STATE_DIR) == 0))
-			return n;
-	}
-	return NULL;
+	if (fstat(fd, st) != 0)
+		return errno;
+	static uid_t self = (uid_t)-1;
+	if (self == (uid_t)-1)
+		self = geteuid();
+	if ((st->st_mode & S_IFMT) != type || st->st_uid != self ||
+	    (type != S_IFDIR && st->st_nlink != 1))
+		return ESTALE;
+	return 0;
 }
 
-static int copy_data(int in, int out, off_t size)
+/* name in dir exists where a restore creates: a mount the clear kept
+ * (WALK_SKIP for a directory, WALK_KEEP otherwise), or, for a directory
+ * the clear kept because a mount is below it, that directory (*fd). */
+static int existing(struct copy *c, struct walk_entry *e, int *fd)
 {
-	if (ioctl(out, FICLONE, in) == 0)
-		return 0;
-	off_t left = size;
-	while (left > 0) {
-		ssize_t n = copy_file_range(in, NULL, out, NULL, (size_t)left, 0);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		left -= n;
+	*fd = -1;
+	if (!c->into_volume)
+		return EEXIST;
+	bool dir = S_ISDIR(e->st->st_mode);
+	int f = walk_open(e->dst_parent, e->name, dir ? O_RDONLY | O_DIRECTORY : O_PATH);
+	if (f < 0)
+		return errno == EXDEV ? (dir ? WALK_SKIP : WALK_KEEP) : dir ? swapped(errno) : EEXIST;
+	if (walk_fd_is_mount(f)) {
+		close(f);
+		return dir ? WALK_SKIP : WALK_KEEP;
 	}
-	if (left == 0)
-		return 0;
-	/* EXDEV, ENOSYS, or a file that grew: plain copy of the rest. */
-	char buf[65536];
-	ssize_t n;
-	while ((n = read(in, buf, sizeof(buf))) != 0) {
+	if (!dir) {
+		close(f);
+		return EEXIST;
+	}
+	if (fstat(f, &e->dst_st) != 0) {
+		int err = errno;
+		close(f);
+		return err;
+	}
+	*fd = f;
+	return 0;
+}
+
+/* Bytes [off, end) of in to the same offsets of out, in the kernel where
+ * it can, else by read and write. */
+static int copy_range(int in, int out, off_t off, off_t end)
+{
+	bool kernel = true;
+	static char buf[65536];
+	while (off < end) {
+		ssize_t n;
+		if (kernel) {
+			off64_t a = off, b = off;
+			n = copy_file_range(in, &a, out, &b, (size_t)(end - off), 0);
+			if (n < 0 && (errno == EXDEV || errno == ENOSYS || errno == EINVAL ||
+				      errno == EOPNOTSUPP)) {
+				kernel = false;
+				continue;
+			}
+		} else {
+			size_t want = (size_t)(end - off) < sizeof(buf) ? (size_t)(end - off) : sizeof(buf);
+			n = pread(in, buf, want, off);
+			for (ssize_t w = 0; n > 0 && w < n;) {
+				ssize_t k = pwrite(out, buf + w, (size_t)(n - w), off + w);
+				if (k < 0 && errno == EINTR)
+					continue;
+				if (k <= 0)
+					return k < 0 ? errno : EIO;
+				w += k;
+			}
+		}
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0)
 			return errno;
-		for (ssize_t off = 0; off < n;) {
-			ssize_t w = write(out, buf + off, (size_t)(n - off));
-			if (w < 0 && errno == EINTR)
-				continue;
-			if (w <= 0)
-				return w < 0 ? errno : EIO;
-			off += w;
-		}
+		if (n == 0)
+			break; /* it shrank meanwhile */
+		off += n;
 	}
 	return 0;
+}
+
+/* FICLONE where it works; else only the data extents (SEEK_DATA,
+ * SEEK_HOLE) of a file with holes, which stay holes. */
+static int copy_data(struct copy *c, int in, int out, const struct stat *st)
+{
+	if (c->clone != 0) {
+		if (ioctl(out, FICLONE, in) == 0) {
+			c->clone = 1;
+			return 0;
+		}
+		if (c->clone < 0)
+			c->clone = 0; /* one filesystem: it will not work for the next file either */
+	}
+	off_t size = st->st_size;
+	if (size == 0)
+		return 0;
+	if ((off_t)st->st_blocks * 512 >= size)
+		return copy_range(in, out, 0, size);
+	off_t off = 0;
+	int err = 0;
+	while (!err && off < size) {
+		off_t data = lseek(in, off, SEEK_DATA);
+		if (data < 0 && errno == ENXIO)
+			break; /* holes to the end */
+		if (data < 0)
+			return errno == EINVAL || errno == EOPNOTSUPP ? copy_range(in, out, off, size)
+								       : errno;
+		if (data >= size)
+			break;
+		off_t hole = lseek(in, data, SEEK_HOLE);
+		if (hole < 0)
+			return errno;
+		if (hole > size)
+			hole = size;
+		err = copy_range(in, out, data, hole);
+		off = hole;
+	}
+	if (!err && ftruncate(out, size) != 0)
+		err = errno;
+	return err;
 }
 
 /* Owner before mode (chown clears set-id bits and file capabilities),
@@ -130,149 +238,249 @@ static int copy_meta(struct copy *c, int from, int fd, const struct stat *st)
 	return 0;
 }
 
-static const char *remember_link(struct copy *c, const struct stat *st)
+/* The same for an O_PATH descriptor (a symlink, FIFO, socket, device),
+ * which fchown, fchmod and futimens do not take. */
+static int copy_meta_path(struct copy *c, int from, int fd, const struct stat *st)
 {
-	for (size_t i = 0; i < c->nlinks; i++)
-		if (c->links[i].dev == st->st_dev && c->links[i].ino == st->st_ino)
-			return c->links[i].path;
-	if (c->nlinks == c->caplinks) {
-		size_t cap = c->caplinks ? 2 * c->caplinks : 64;
-		struct link_seen *l = realloc(c->links, cap * sizeof(*l));
-		if (!l)
-			return NULL;
-		c->links = l;
-		c->caplinks = cap;
+	char f[32], t[32];
+	proc_fd(f, sizeof(f), from);
+	proc_fd(t, sizeof(t), fd);
+	if (fchownat(fd, "", st->st_uid, st->st_gid, AT_EMPTY_PATH) != 0 && errno != EPERM)
+		return errno;
+	if (!S_ISLNK(st->st_mode) && syscall(SYS_fchmodat2, fd, "", st->st_mode & 07777,
+					     AT_EMPTY_PATH) != 0) {
+		if (errno != ENOSYS && errno != EINVAL)
+			return errno;
+		if (!have_proc(c) || chmod(t, st->st_mode & 07777) != 0)
+			return have_proc(c) ? errno : ENOSYS;
 	}
-	char *p = strdup(c->path);
-	if (p)
-		c->links[c->nlinks++] = (struct link_seen){ st->st_dev, st->st_ino, p };
-	return NULL;
+	if (have_proc(c)) {
+		int err = xattrs_copy(&(struct xnode){ .fd = -1, .path = f },
+				      &(struct xnode){ .fd = -1, .path = t }, &c->labels_left);
+		if (err)
+			return err;
+	}
+	struct timespec ts[2] = { st->st_atim, st->st_mtim };
+	if (utimensat(fd, "", ts, AT_EMPTY_PATH) != 0) {
+		if (errno != EINVAL || !have_proc(c) || utimensat(AT_FDCWD, t, ts, 0) != 0)
+			return errno;
+	}
+	return 0;
 }
 
-static int copy_file(struct copy *c, int src, int dst, const char *name, const struct stat *st)
+/* A link to fd's inode as name in dir: through the descriptor itself
+ * (needs CAP_DAC_READ_SEARCH), else through its /proc/self/fd link. */
+static int link_fd(struct copy *c, int fd, int dir, const char *name)
 {
-	if (st->st_nlink > 1) {
-		const char *first = remember_link(c, st);
-		if (first)
-			return linkat(c->dstroot, first, dst, name, 0) == 0 ? 0 : errno;
+	if (linkat(fd, "", dir, name, AT_EMPTY_PATH) == 0)
+		return 0;
+	if (errno == EEXIST || !have_proc(c))
+		return errno;
+	char p[32];
+	proc_fd(p, sizeof(p), fd);
+	return linkat(AT_FDCWD, p, dir, name, AT_SYMLINK_FOLLOW) == 0 ? 0 : errno;
+}
+
+/* The first copy of a hard-linked file, whose descriptor was not kept:
+ * reached again from the destination root beneath it, component by
+ * component, no symlink followed, and checked to be that inode. */
+static int reach_first(struct copy *c, const struct walk_link *l)
+{
+	char *p = strdup(l->path);
+	if (!p) {
+		errno = ENOMEM;
+		return -1;
 	}
-	int in = openat(src, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	int dir = c->dstroot, fd = -1;
+	char *save = NULL;
+	for (char *part = strtok_r(p, "/", &save); part; part = strtok_r(NULL, "/", &save)) {
+		bool last = save == NULL || *save == '\0';
+		fd = walk_open(dir, part, last ? O_PATH : O_PATH | O_DIRECTORY);
+		if (dir != c->dstroot)
+			close(dir);
+		if (fd < 0)
+			break;
+		dir = fd;
+	}
+	free(p);
+	struct stat st;
+	if (fd >= 0 && (fstat(fd, &st) != 0 || st.st_dev != l->ddev || st.st_ino != l->dino)) {
+		close(fd);
+		errno = ESTALE;
+		return -1;
+	}
+	return fd;
+}
+
+/* The second and later links of a file copied already. */
+static int link_again(struct copy *c, struct walk_link *l, struct walk_entry *e)
+{
+	int fd = l->fd >= 0 ? l->fd : reach_first(c, l);
+	if (fd < 0)
+		return swapped(errno);
+	int err = link_fd(c, fd, e->dst_parent, e->name);
+	if (fd != l->fd)
+		close(fd);
+	if (err == EEXIST) {
+		int d;
+		err = existing(c, e, &d);
+	}
+	if (!err && --l->left == 0)
+		walk_links_drop(&c->links, l);
+	return err;
+}
+
+/* Keeps the first copy of a hard-linked file (out) to link the others to:
+ * its descriptor while few are held, else its path and inode. Returns
+ * true when it took out. */
+static bool remember_first(struct copy *c, struct walk_link *l, int out, const char *path)
+{
+	struct stat st;
+	if (fstat(out, &st) != 0)
+		return false;
+	l->ddev = st.st_dev;
+	l->dino = st.st_ino;
+	if (c->links.fds < LINK_FDS) {
+		l->fd = out;
+		c->links.fds++;
+		return true;
+	}
+	l->path = strdup(path); /* without it, later links become copies */
+	return false;
+}
+
+static int copy_file(struct copy *c, struct walk_entry *e)
+{
+	const struct stat *st = e->st;
+	struct walk_link *l = NULL;
+	if (st->st_nlink > 1) {
+		bool added;
+		l = walk_links_get(&c->links, st->st_dev, st->st_ino, &added);
+		if (!l)
+			return ENOMEM;
+		if (!added && (l->fd >= 0 || l->path))
+			return link_again(c, l, e);
+		l->left = st->st_nlink - 1;
+	}
+	int in = open_seen(e);
 	if (in < 0)
 		return errno;
-	int out = openat(dst, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	int out = openat(e->dst_parent, e->name,
+			 O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (out < 0) {
-		int err = errno;
+		int err = errno, d;
 		close(in);
-		return err;
+		return err == EEXIST ? existing(c, e, &d) : err;
 	}
-	int err = copy_data(in, out, st->st_size);
+	/* O_CREAT|O_EXCL made it: out is a new file of volinit's, whatever
+	 * the name leads to later. */
+	int err = copy_data(c, in, out, st);
 	if (!err)
 		err = copy_meta(c, in, out, st);
 	close(in);
+	if (!err && l && remember_first(c, l, out, e->path))
+		return 0;
 	if (close(out) != 0 && !err)
 		err = errno;
 	return err;
 }
 
-/* A symlink's, FIFO's or device's extended attributes: such an inode has no
- * descriptor to use (opening a FIFO would block), so through its path below
- * /proc/self/fd, not followed. Without /proc they are not copied. */
-static int copy_special_xattrs(struct copy *c, int src, int dst, const char *name)
+/* A symlink, FIFO, socket or device: made anew, then opened O_PATH (never
+ * for reading or writing, which could block) and checked to be the inode
+ * just made before its owner, mode, attributes and times are set. */
+static int copy_special(struct copy *c, struct walk_entry *e)
 {
-	if (c->proc < 0)
-		c->proc = access("/proc/self/fd", X_OK) == 0;
-	if (!c->proc)
-		return 0;
-	char from[4200], to[4200];
-	snprintf(from, sizeof(from), "/proc/self/fd/%d/%s", src, name);
-	snprintf(to, sizeof(to), "/proc/self/fd/%d/%s", dst, name);
-	return xattrs_copy(&(struct xnode){ .fd = -1, .path = from },
-			   &(struct xnode){ .fd = -1, .path = to }, &c->labels_left);
-}
-
-static int copy_special(struct copy *c, int src, int dst, const char *name, const struct stat *st)
-{
-	if (S_ISLNK(st->st_mode)) {
-		char target[4096];
-		ssize_t n = readlinkat(src, name, target, sizeof(target) - 1);
-		if (n < 0)
-			return errno;
-		target[n] = '\0';
-		if (symlinkat(target, dst, name) != 0)
-			return errno;
-	} else if (mknodat(dst, name, st->st_mode, st->st_rdev) != 0) {
-		return errno;
-	}
-	if (fchownat(dst, name, st->st_uid, st->st_gid, AT_SYMLINK_NOFOLLOW) != 0 && errno != EPERM)
-		return errno;
-	if (!S_ISLNK(st->st_mode) && fchmodat(dst, name, st->st_mode & 07777, 0) != 0)
-		return errno;
-	int err = copy_special_xattrs(c, src, dst, name);
-	if (err)
-		return err;
-	struct timespec t[2] = { st->st_atim, st->st_mtim };
-	return utimensat(dst, name, t, AT_SYMLINK_NOFOLLOW) == 0 ? 0 : errno;
-}
-
-static int copy_dir(struct copy *c, int src, int dst, bool skip_state)
-{
-	DIR *d = open_entries(src);
-	if (!d)
+	const struct stat *st = e->st;
+	mode_t type = st->st_mode & S_IFMT;
+	int from = open_seen(e);
+	if (from < 0)
 		return errno;
 	int err = 0;
-	size_t base = strlen(c->path);
-	const char *n;
-	while (!err && (n = next_entry(d, skip_state)) != NULL) {
-		if ((size_t)snprintf(c->path + base, sizeof(c->path) - base, "%s%s",
-				     base ? "/" : "", n) >= sizeof(c->path) - base) {
-			err = ENAMETOOLONG;
-			break;
-		}
-		struct stat st;
-		if (fstatat(src, n, &st, AT_SYMLINK_NOFOLLOW) != 0) {
+	if (type == S_IFLNK) {
+		char target[4097];
+		ssize_t n = readlinkat(from, "", target, sizeof(target) - 1);
+		if (n < 0)
 			err = errno;
-		} else if (S_ISDIR(st.st_mode)) {
-			int s2 = -1, d2 = -1;
-			if (mkdirat(dst, n, 0700) != 0 || (s2 = open_dir_at(src, n)) < 0 ||
-			    (d2 = open_dir_at(dst, n)) < 0)
-				err = errno;
-			else if (!(err = copy_dir(c, s2, d2, false)))
-				err = copy_meta(c, s2, d2, &st);
-			if (s2 >= 0)
-				close(s2);
-			if (d2 >= 0)
-				close(d2);
-		} else if (S_ISREG(st.st_mode)) {
-			err = copy_file(c, src, dst, n, &st);
-		} else {
-			err = copy_special(c, src, dst, n, &st);
-		}
-		if (!err) /* on an error c->path names what failed */
-			c->path[base] = '\0';
+		else if ((target[n] = '\0', symlinkat(target, e->dst_parent, e->name)) != 0)
+			err = errno;
+	} else if (mknodat(e->dst_parent, e->name, type | 0600, st->st_rdev) != 0) {
+		err = errno;
 	}
-	closedir(d);
+	if (err == EEXIST) {
+		int d;
+		close(from);
+		return existing(c, e, &d);
+	}
+	int fd = err ? -1 : walk_open(e->dst_parent, e->name, O_PATH);
+	if (!err && fd < 0)
+		err = swapped(errno);
+	struct stat fresh;
+	if (!err)
+		err = check_fresh(fd, type, &fresh);
+	if (!err && (type == S_IFCHR || type == S_IFBLK) && fresh.st_rdev != st->st_rdev)
+		err = ESTALE;
+	if (!err)
+		err = copy_meta_path(c, from, fd, st);
+	if (fd >= 0)
+		close(fd);
+	close(from);
 	return err;
 }
 
-/* The tree, then the root directory's own owner, mode, attributes and times (the
- * snapshot directory carries the volume root's, so a restore puts them
- * back), then a sync of the whole filesystem: durable when it returns.
- * On an error, where gets the path (relative) it happened at. */
-static int copy_volume(int src, int dst, bool skip_state, char *where, size_t len)
+static int make_dir(struct copy *c, struct walk_entry *e)
 {
-	struct copy c = { .dstroot = dst, .proc = -1 };
+	if (mkdirat(e->dst_parent, e->name, 0700) != 0) {
+		if (errno != EEXIST)
+			return errno;
+		return existing(c, e, &e->dst);
+	}
+	int fd = walk_open(e->dst_parent, e->name, O_RDONLY | O_DIRECTORY);
+	if (fd < 0)
+		return swapped(errno);
+	int err = check_fresh(fd, S_IFDIR, &e->dst_st);
+	if (err) {
+		close(fd);
+		return err;
+	}
+	e->dst = fd;
+	return 0;
+}
+
+static int copy_step(void *ctx, enum walk_event ev, struct walk_entry *e)
+{
+	struct copy *c = ctx;
+	switch (ev) {
+	case WALK_MOUNT:
+		return c->mounts ? walk_list_add(c->mounts, e->path) : 0;
+	case WALK_ENTER:
+		return make_dir(c, e);
+	case WALK_LEAVE:
+		return copy_meta(c, e->fd, e->dst, e->st);
+	case WALK_FILE:
+		return S_ISREG(e->st->st_mode) ? copy_file(c, e) : copy_special(c, e);
+	}
+	return 0;
+}
+
+/* The tree, then the root directory's own owner, mode, attributes and
+ * times (the snapshot directory carries the volume root's, so a restore
+ * puts them back), then a sync of the whole filesystem: durable when it
+ * returns. On an error, where gets the path (relative) it happened at. */
+static int copy_volume(int src, int dst, bool into_volume, struct walk_list *mounts,
+		       char *where, size_t len)
+{
+	struct copy c = { .dstroot = dst, .proc = -1, .clone = -1, .into_volume = into_volume,
+			  .mounts = mounts };
+	snprintf(where, len, ".");
+	int err = walk_tree(src, dst, WALK_SKIP_STATE, copy_step, &c, where, len);
+	walk_links_free(&c.links);
 	struct stat root;
-	int err = copy_dir(&c, src, dst, skip_state);
-	for (size_t i = 0; i < c.nlinks; i++)
-		free(c.links[i].path);
-	free(c.links);
 	if (!err && fstat(src, &root) != 0)
 		err = errno;
-	if (!err)
-		err = copy_meta(&c, src, dst, &root);
+	if (!err && (err = copy_meta(&c, src, dst, &root)) != 0)
+		snprintf(where, len, ".");
 	if (!err && syncfs(dst) != 0)
 		err = errno;
-	snprintf(where, len, "%s", err && c.path[0] ? c.path : ".");
 	if (!err && c.labels_left)
 		log_warn(NULL, "%u security label(s) could not be copied: those files and "
 			       "directories have the label their new directory gave them",
@@ -280,102 +488,162 @@ static int copy_volume(int src, int dst, bool skip_state, char *where, size_t le
 	return err;
 }
 
-/* Where a clear_dir is, and the first thing it could not remove. */
+/* Removing a tree: the first thing that could not be removed. */
 struct clearing {
-	char path[4096]; /* relative to the directory cleared */
 	char failed[4096];
 	int err;
+	struct walk_list *mounts;
 };
 
-static int note_failure(struct clearing *cl, int err)
+static int clear_failed(struct clearing *cl, const char *path, int err)
 {
 	if (!cl->err) {
 		cl->err = err;
-		snprintf(cl->failed, sizeof(cl->failed), "%s", cl->path);
+		snprintf(cl->failed, sizeof(cl->failed), "%s", path);
 	}
-	return err;
+	return WALK_KEEP; /* as much as it can: on with the rest */
 }
 
-/* Removes everything below dirfd (but .volinit when skip_state), as much
- * as it can. Returns the first error (cl names its path), or 0. */
-static int clear_dir(struct clearing *cl, int dirfd, bool skip_state)
+/* Depth first: each entry removed in the directory the walk holds, a
+ * directory once it is empty; a mount and the directories above it stay. */
+static int clear_step(void *ctx, enum walk_event ev, struct walk_entry *e)
 {
-	size_t base = strlen(cl->path);
-	DIR *d = open_entries(dirfd);
-	if (!d)
-		return note_failure(cl, errno);
-	int err = 0;
-	const char *n;
-	while ((n = next_entry(d, skip_state)) != NULL) {
-		snprintf(cl->path + base, sizeof(cl->path) - base, "%s%s", base ? "/" : "", n);
-		if (unlinkat(dirfd, n, 0) == 0)
-			continue;
-		int e = errno;
-		if (e != EISDIR && e != EPERM) {
-			err = err ? err : note_failure(cl, e);
-			continue;
-		}
-		int sub = open_dir_at(dirfd, n);
-		if (sub < 0) {
-			/* EPERM on a file (immutable, say) is the error to tell */
-			err = err ? err : note_failure(cl, errno == ENOTDIR ? e : errno);
-			continue;
-		}
-		int e2 = clear_dir(cl, sub, false);
-		close(sub);
-		if (!e2 && unlinkat(dirfd, n, AT_REMOVEDIR) != 0)
-			e2 = note_failure(cl, errno);
-		err = err ? err : e2;
+	struct clearing *cl = ctx;
+	switch (ev) {
+	case WALK_MOUNT:
+		return cl->mounts ? walk_list_add(cl->mounts, e->path) : 0;
+	case WALK_ENTER:
+		return 0;
+	case WALK_LEAVE:
+		if (e->kept)
+			return 0;
+		if (unlinkat(e->parent, e->name, AT_REMOVEDIR) == 0 || errno == ENOENT)
+			return 0;
+		return clear_failed(cl, e->path, errno);
+	case WALK_FILE:
+		if (unlinkat(e->parent, e->name, 0) == 0 || errno == ENOENT)
+			return 0;
+		return clear_failed(cl, e->path, errno);
 	}
-	cl->path[base] = '\0';
-	closedir(d);
-	return err;
+	return 0;
 }
 
-static void remove_tree_at(int voldirfd, const char *name)
+/* Removes everything below dirfd (but .volinit when skip_state) that is
+ * not a mount or above one. Returns the first error (failed names it). */
+static int clear_tree(int dirfd, unsigned flags, struct clearing *cl)
 {
-	int fd = open_dir_at(voldirfd, name);
-	if (fd < 0)
+	char where[4096];
+	int err = walk_tree(dirfd, -1, flags, clear_step, cl, where, sizeof(where));
+	if (err && !cl->err) {
+		cl->err = err;
+		snprintf(cl->failed, sizeof(cl->failed), "%s", where);
+	}
+	return cl->err;
+}
+
+static void remove_tree_at(int sfd, const char *name)
+{
+	int fd = walk_open(sfd, name, O_RDONLY | O_DIRECTORY);
+	if (fd < 0) {
+		if (errno == ENOTDIR || errno == ELOOP)
+			unlinkat(sfd, name, 0);
 		return;
+	}
 	struct clearing cl = { .err = 0 };
-	clear_dir(&cl, fd, false);
+	clear_tree(fd, 0, &cl);
 	close(fd);
-	unlinkat(voldirfd, name, AT_REMOVEDIR);
+	unlinkat(sfd, name, AT_REMOVEDIR);
+}
+
+/* What earlier removals left (snapshot.del.*) and a half-built
+ * snapshot.tmp/. */
+static void remove_leftovers(int sfd)
+{
+	struct walk_list names = { 0 };
+	int d = openat(sfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	DIR *dir = d < 0 ? NULL : fdopendir(d);
+	if (!dir) {
+		if (d >= 0)
+			close(d);
+		return;
+	}
+	struct dirent *de;
+	while ((de = readdir(dir)) != NULL)
+		if (strncmp(de->d_name, ASIDE, strlen(ASIDE)) == 0 ||
+		    strcmp(de->d_name, SNAPSHOT_TMP) == 0)
+			walk_list_add(&names, de->d_name);
+	closedir(dir);
+	for (size_t i = 0; i < names.n; i++)
+		remove_tree_at(sfd, names.items[i]);
+	walk_list_free(&names);
+}
+
+/* snapshot/ renamed aside, durably: from then on there is no snapshot,
+ * whatever happens to the deletion. */
+static int put_aside(int sfd)
+{
+	char aside[64];
+	struct timespec now;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	snprintf(aside, sizeof(aside), ASIDE "%ld.%ld%09ld", (long)getpid(), (long)now.tv_sec,
+		 now.tv_nsec);
+	if (renameat2(sfd, SNAPSHOT, sfd, aside, RENAME_NOREPLACE) != 0)
+		return errno == ENOENT ? 0 : errno;
+	return fsync(sfd) == 0 ? 0 : errno;
 }
 
 struct usage {
 	unsigned long long bytes, inodes;
+	struct walk_links links;
+	struct walk_list *mounts;
+	int err;
 };
 
-static void measure(int dirfd, bool skip_state, struct usage *u)
+/* What the copy will allocate: blocks, not sizes (holes stay holes), and
+ * a hard-linked file once. */
+static int measure_step(void *ctx, enum walk_event ev, struct walk_entry *e)
 {
-	DIR *d = open_entries(dirfd);
-	if (!d)
-		return;
-	const char *n;
-	while ((n = next_entry(d, skip_state)) != NULL) {
-		struct stat st;
-		if (fstatat(dirfd, n, &st, AT_SYMLINK_NOFOLLOW) != 0)
-			continue;
-		u->inodes++;
-		u->bytes += (unsigned long long)st.st_blocks * 512;
-		if (S_ISDIR(st.st_mode)) {
-			int sub = open_dir_at(dirfd, n);
-			if (sub >= 0) {
-				measure(sub, false, u);
-				close(sub);
-			}
-		}
+	struct usage *u = ctx;
+	if (ev == WALK_MOUNT)
+		return u->mounts ? walk_list_add(u->mounts, e->path) : 0;
+	if (ev == WALK_LEAVE)
+		return 0;
+	if (e->st->st_nlink > 1 && !S_ISDIR(e->st->st_mode)) {
+		bool added;
+		if (!walk_links_get(&u->links, e->st->st_dev, e->st->st_ino, &added))
+			return ENOMEM;
+		if (!added)
+			return 0;
 	}
-	closedir(d);
+	u->inodes++;
+	u->bytes += (unsigned long long)e->st->st_blocks * 512;
+	return 0;
 }
 
-int snapshot_take(const struct volume_conf *v, int voldirfd)
+/* "INO:bSEC.NSEC" (birth time) or "INO:cSEC.NSEC" (change time) of fd. The
+ * device is left out: it may change when the volume is mounted again. */
+static int id_of(int fd, char *id, size_t len)
 {
-	struct usage need = { 0, 0 };
-	measure(voldirfd, true, &need);
+	struct statx sx;
+	if (statx(fd, "", AT_EMPTY_PATH, STATX_INO | STATX_BTIME | STATX_CTIME, &sx) != 0)
+		return errno;
+	bool born = sx.stx_mask & STATX_BTIME;
+	struct statx_timestamp t = born ? sx.stx_btime : sx.stx_ctime;
+	snprintf(id, len, "%llu:%c%lld.%09u", (unsigned long long)sx.stx_ino, born ? 'b' : 'c',
+		 (long long)t.tv_sec, t.tv_nsec);
+	return 0;
+}
+
+int snapshot_take_mounts(const struct volume_conf *v, int voldirfd, char *id, size_t len,
+			 struct walk_list *mounts)
+{
+	struct usage need = { .mounts = mounts };
+	char where[4096] = ".";
+	int err = walk_tree(voldirfd, -1, WALK_SKIP_STATE, measure_step, &need, where,
+			    sizeof(where));
+	walk_links_free(&need.links);
 	struct statvfs fs;
-	if (fstatvfs(voldirfd, &fs) == 0) {
+	if (!err && fstatvfs(voldirfd, &fs) == 0) {
 		unsigned long long avail = (unsigned long long)fs.f_bavail * fs.f_frsize;
 		bool inodes_ok = fs.f_files == 0 || fs.f_favail >= need.inodes + 16;
 		if (avail < need.bytes + need.bytes / 64 + 65536 || !inodes_ok) {
@@ -388,36 +656,46 @@ int snapshot_take(const struct volume_conf *v, int voldirfd)
 			return 73;
 		}
 	}
-	int sfd = state_open(voldirfd, true);
-	int dst = -1, err = sfd < 0 ? errno : 0;
-	/* Left by a crash after a finished migration (no dirty marker): the
-	 * volume is consistent, the old copy is of no use. */
-	if (!err) {
-		remove_tree_at(sfd, SNAPSHOT_TMP);
-		remove_tree_at(sfd, SNAPSHOT);
-	}
-	if (!err && (mkdirat(sfd, SNAPSHOT_TMP, 0700) != 0 ||
-		     (dst = open_dir_at(sfd, SNAPSHOT_TMP)) < 0))
+	int sfd = err ? -1 : state_open(voldirfd, true);
+	int dst = -1;
+	if (!err && sfd < 0) {
 		err = errno;
+		snprintf(where, sizeof(where), ".volinit");
+	}
+	/* A snapshot/ left by a crash after a finished migration (no dirty
+	 * marker): the volume is consistent, the old copy is of no use. */
+	if (!err) {
+		snprintf(where, sizeof(where), ".volinit/%s", SNAPSHOT);
+		err = put_aside(sfd);
+		remove_leftovers(sfd);
+	}
+	if (!err) {
+		snprintf(where, sizeof(where), ".volinit/%s", SNAPSHOT_TMP);
+		if (mkdirat(sfd, SNAPSHOT_TMP, 0700) != 0 ||
+		    (dst = walk_open(sfd, SNAPSHOT_TMP, O_RDONLY | O_DIRECTORY)) < 0)
+			err = errno;
+	}
 	/* Complete only once it is on disk: then the rename publishes it. */
-	char where[4096] = ".volinit/" SNAPSHOT_TMP;
 	if (!err)
-		err = copy_volume(voldirfd, dst, true, where, sizeof(where));
-	if (dst >= 0)
-		close(dst);
+		err = copy_volume(voldirfd, dst, false, NULL, where, sizeof(where));
 	if (!err)
 		snprintf(where, sizeof(where), ".volinit/%s", SNAPSHOT);
-	if (!err && renameat(sfd, SNAPSHOT_TMP, sfd, SNAPSHOT) != 0)
+	if (!err && renameat2(sfd, SNAPSHOT_TMP, sfd, SNAPSHOT, RENAME_NOREPLACE) != 0)
 		err = errno;
 	if (!err && fsync(sfd) != 0)
 		err = errno;
+	if (!err && len && (err = id_of(dst, id, len)) != 0)
+		snprintf(where, sizeof(where), ".volinit/%s", SNAPSHOT);
+	if (dst >= 0)
+		close(dst);
 	if (err && sfd >= 0)
 		remove_tree_at(sfd, SNAPSHOT_TMP);
 	if (sfd >= 0)
 		close(sfd);
 	if (err) {
-		log_fatal(73, v->name, "volume \"%s\" (%s): cannot take the snapshot: %s: %s",
-			  v->name, v->path, where, strerror(err));
+		log_fatal(73, v->name, "volume \"%s\" (%s): cannot take the snapshot: %s: %s%s",
+			  v->name, v->path, where, strerror(err),
+			  err == ESTALE ? " (it changed while volinit read it)" : "");
 		if (err == EPERM)
 			log_hint(v->name, "nothing on the volume was changed. A file capability is "
 					  "copied only with CAP_SETFCAP; snapshot = false migrates "
@@ -429,16 +707,41 @@ int snapshot_take(const struct volume_conf *v, int voldirfd)
 	return 0;
 }
 
+int snapshot_take_id(const struct volume_conf *v, int voldirfd, char *id, size_t len)
+{
+	return snapshot_take_mounts(v, voldirfd, id, len, NULL);
+}
+
+int snapshot_take(const struct volume_conf *v, int voldirfd)
+{
+	return snapshot_take_mounts(v, voldirfd, NULL, 0, NULL);
+}
+
 int snapshot_open(int voldirfd)
 {
 	int sfd = state_open(voldirfd, false);
 	if (sfd < 0)
 		return -1;
-	int fd = open_dir_at(sfd, SNAPSHOT);
+	int fd = walk_open(sfd, SNAPSHOT, O_RDONLY | O_DIRECTORY);
 	int err = errno;
 	close(sfd);
 	errno = err;
 	return fd;
+}
+
+int snapshot_id(int voldirfd, char *id, size_t len)
+{
+	int fd = snapshot_open(voldirfd);
+	if (fd < 0)
+		return errno;
+	int err = id_of(fd, id, len);
+	close(fd);
+	return err;
+}
+
+int snapshot_mounts(int voldirfd, struct walk_list *out)
+{
+	return walk_mounts(voldirfd, out);
 }
 
 bool snapshot_exists(int voldirfd)
@@ -452,21 +755,42 @@ bool snapshot_exists(int voldirfd)
 	return found;
 }
 
+/* The volume cleared (but .volinit and its mounts), then snap copied in. */
+static int restore_from(int snap, int voldirfd, char *where, size_t len)
+{
+	struct clearing cl = { .err = 0 };
+	int err = clear_tree(voldirfd, WALK_SKIP_STATE, &cl);
+	if (err) {
+		snprintf(where, len, "%s", cl.failed[0] ? cl.failed : ".");
+		return err;
+	}
+	return copy_volume(snap, voldirfd, true, NULL, where, len);
+}
+
 int snapshot_restore(int voldirfd, char *where, size_t len)
 {
-	snprintf(where, len, ".volinit/snapshot");
-	int sfd = state_open(voldirfd, false);
-	int snap = sfd < 0 ? -1 : open_dir_at(sfd, SNAPSHOT);
-	if (sfd >= 0)
-		close(sfd);
+	snprintf(where, len, ".volinit/%s", SNAPSHOT);
+	int snap = snapshot_open(voldirfd);
 	if (snap < 0)
 		return errno;
-	struct clearing cl = { .err = 0 };
-	int err = clear_dir(&cl, voldirfd, true);
-	if (err)
-		snprintf(where, len, "%s", cl.failed[0] ? cl.failed : ".");
+	int err = restore_from(snap, voldirfd, where, len);
+	close(snap);
+	return err;
+}
+
+int snapshot_restore_id(int voldirfd, const char *id, char *where, size_t len)
+{
+	snprintf(where, len, ".volinit/%s", SNAPSHOT);
+	int snap = snapshot_open(voldirfd);
+	if (snap < 0)
+		return errno;
+	char have[64];
+	/* Checked on the descriptor the restore then reads: no swap between. */
+	int err = id_of(snap, have, sizeof(have));
+	if (!err && strcmp(have, id) != 0)
+		err = ESTALE;
 	if (!err)
-		err = copy_volume(snap, voldirfd, false, where, len);
+		err = restore_from(snap, voldirfd, where, len);
 	close(snap);
 	return err;
 }
@@ -476,7 +800,8 @@ void snapshot_remove(int voldirfd)
 	int sfd = state_open(voldirfd, false);
 	if (sfd < 0)
 		return;
-	remove_tree_at(sfd, SNAPSHOT);
-	remove_tree_at(sfd, SNAPSHOT_TMP);
+	/* Not renamed aside (a read-only volume, say): left whole, never half. */
+	if (put_aside(sfd) == 0)
+		remove_leftovers(sfd);
 	close(sfd);
 }

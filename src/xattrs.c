@@ -1,5 +1,5 @@
 /* xattrs: see xattrs.h. Lists, values and sets go through the descriptor
- * (f*xattr) or the unfollowed path (l*xattr) of each struct xnode. */
+ * (f*xattr) or the /proc/self/fd path (*xattr, followed) of each struct xnode. */
 #include "xattrs.h"
 
 #include <errno.h>
@@ -11,22 +11,22 @@
 
 static ssize_t x_list(const struct xnode *n, char *buf, size_t len)
 {
-	return n->path ? llistxattr(n->path, buf, len) : flistxattr(n->fd, buf, len);
+	return n->path ? listxattr(n->path, buf, len) : flistxattr(n->fd, buf, len);
 }
 
 static ssize_t x_get(const struct xnode *n, const char *name, void *buf, size_t len)
 {
-	return n->path ? lgetxattr(n->path, name, buf, len) : fgetxattr(n->fd, name, buf, len);
+	return n->path ? getxattr(n->path, name, buf, len) : fgetxattr(n->fd, name, buf, len);
 }
 
 static int x_set(const struct xnode *n, const char *name, const void *val, size_t len)
 {
-	return n->path ? lsetxattr(n->path, name, val, len, 0) : fsetxattr(n->fd, name, val, len, 0);
+	return n->path ? setxattr(n->path, name, val, len, 0) : fsetxattr(n->fd, name, val, len, 0);
 }
 
 static int x_remove(const struct xnode *n, const char *name)
 {
-	return n->path ? lremovexattr(n->path, name) : fremovexattr(n->fd, name);
+	return n->path ? removexattr(n->path, name) : fremovexattr(n->fd, name);
 }
 
 /* The attribute names (NUL-separated) in a new buffer; NULL and *len 0

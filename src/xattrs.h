@@ -3,9 +3,11 @@
 #ifndef VOLINIT_XATTRS_H
 #define VOLINIT_XATTRS_H
 
-/* An inode: through an open descriptor, or, when path is set, through a
- * path whose last component is not followed (symlinks, FIFOs, devices:
- * "/proc/self/fd/DIRFD/NAME"). */
+/* An inode: through an open descriptor, or, when path is set, through
+ * "/proc/self/fd/N" of an O_PATH descriptor N (symlinks, FIFOs, sockets,
+ * devices: f*xattr does not work on O_PATH descriptors). That magic link
+ * is followed: it leads to the inode itself, a symlink included, never
+ * further, and never by a name that could have changed. */
 struct xnode {
 	int fd;
 	const char *path;

@@ -411,3 +411,69 @@ start 2 2"$ ]]
 	kill -TERM "$mpid"
 	mg_wait_exit "$mpid"
 }
+
+@test "a mount inside the volume (a tmpfs at uploads): the snapshot leaves it out, a failed step's restore puts the rest back and leaves the mount and its files alone" {
+	mg_rich_tree "$VOL"
+	echo 1 >"$VOL/schema_version.txt"
+	mg_mount_tmpfs "$VOL/uploads" 8m
+	echo photo >"$VOL/uploads/photo.jpg"
+	mkdir "$VOL/uploads/dir"
+	echo y >"$VOL/uploads/dir/y"
+	# Below a directory of the volume too: that directory stays, the rest of it goes back.
+	mkdir "$VOL/d/inner"
+	mg_mount_tmpfs "$VOL/d/inner/cache" 8m
+	echo cached >"$VOL/d/inner/cache/c"
+	local before
+	before=$(mg_listing "$VOL")
+	mg_hook 2 "ls -A .volinit/snapshot .volinit/snapshot/d >'$TD/snap-names'
+echo changed >a.txt; rm -r 'name with spaces'; echo new >d/inner/new; echo new >new; exit 1"
+	mg_conf 2
+	run vi migrate -c "$CONF"
+	echo "$output"
+	[ "$status" -eq 82 ]
+	[[ "$output" == *"the volume was restored as it was before the migration"* ]]
+	cat "$TD/snap-names"
+	[ "$(mg_count '^uploads$' "$TD/snap-names")" -eq 0 ]
+	[ "$(mg_count '^inner$' "$TD/snap-names")" -eq 1 ]
+	mountpoint -q "$VOL/uploads"
+	mountpoint -q "$VOL/d/inner/cache"
+	[ "$(cat "$VOL/uploads/photo.jpg")" = photo ]
+	[ "$(cat "$VOL/d/inner/cache/c")" = cached ]
+	diff <(echo "$before") <(mg_listing "$VOL")
+	[ ! -e "$VOL/.volinit/snapshot" ]
+	# And a step that succeeds: migrated, the mounts as they were.
+	mg_hook 2 'echo two >>a.txt'
+	run vi migrate -c "$CONF"
+	[ "$status" -eq 0 ]
+	[ "$(mg_version)" = 2 ]
+	[ "$(cat "$VOL/uploads/dir/y")" = y ]
+}
+
+@test "SIGKILL while the snapshot is being removed never leaves a half snapshot/: it is renamed aside first, and the leftovers go with the next migration" {
+	mg_rich_tree "$VOL"
+	local i
+	for i in $(seq 1 40); do
+		mkdir -p "$VOL/many/$i"
+		echo "$i" >"$VOL/many/$i/f"
+	done
+	echo 1 >"$VOL/schema_version.txt"
+	mg_hook 2 'echo two >>a.txt'
+	mg_hook 3 'echo three >>a.txt'
+	mg_conf 2
+	command -v strace >/dev/null || skip "strace is not installed"
+	# Killed at its 30th unlinkat: the removal after the step is under way.
+	run timeout -k 5 "$MG_TIMEOUT" strace -qq -o /dev/null -e trace=unlinkat \
+		-e inject=unlinkat:signal=SIGKILL:when=30 "$VOLINIT" migrate -c "$CONF"
+	echo "$output"
+	[ "$status" -eq 137 ]
+	[ "$(mg_version)" = 2 ]
+	ls -A "$VOL/.volinit"
+	[ ! -e "$VOL/.volinit/snapshot" ]
+	[ "$(find "$VOL/.volinit" -maxdepth 1 -name 'snapshot.del.*' | wc -l)" -eq 1 ]
+	mg_conf 3
+	run vi migrate -c "$CONF"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[ "$(mg_version)" = 3 ]
+	[ "$(find "$VOL/.volinit" -maxdepth 1 -name 'snapshot*' | wc -l)" -eq 0 ]
+}
