@@ -1,5 +1,6 @@
 /* guard: observing a volume, deciding, and explaining a refusal. */
 #include "guard.h"
+#include "record.h"
 #include "version.h"
 #include "volume.h"
 #include "snapshot.h"
@@ -9,6 +10,32 @@
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
+
+/* The dirty marker, and whether the snapshot present is the one its
+ * migration took: a marker names its snapshot (null: it took none), so that
+ * one left by another migration, half removed by a crash say, is never
+ * restored. A marker of volinit 0.1 names none and takes any complete one,
+ * as 0.1 did; an unreadable marker takes none. Returns state_dirty_read's. */
+static int observe_dirty(int dirfd, struct observation *obs)
+{
+	static struct dirty_record r; /* a 4 KiB store: not on the stack */
+	int dirty = state_dirty_read_record(dirfd, &r, obs->detail, sizeof(obs->detail));
+	if (dirty != 1)
+		return dirty;
+	char id[sizeof(obs->snapshot_id)];
+	if (!r.readable || r.snapshot.kind == RECORD_NULL) {
+		obs->snapshot = false;
+	} else if (r.snapshot.kind == RECORD_ABSENT) {
+		obs->snapshot = snapshot_exists(dirfd);
+	} else {
+		obs->snapshot = r.snapshot.kind == RECORD_STRING &&
+				snapshot_id(dirfd, id, sizeof(id)) == 0 &&
+				strcmp(id, r.snapshot.str) == 0;
+		if (obs->snapshot)
+			snprintf(obs->snapshot_id, sizeof(obs->snapshot_id), "%s", id);
+	}
+	return 1;
+}
 
 void guard_observe(const struct volume_conf *v, struct observation *obs, int *dirfd)
 {
@@ -29,7 +56,7 @@ void guard_observe(const struct volume_conf *v, struct observation *obs, int *di
 		}
 	}
 	struct version_read r;
-	int dirty = state_dirty_read(*dirfd, obs->detail, sizeof(obs->detail));
+	int dirty = observe_dirty(*dirfd, obs);
 	if (dirty < 0) {
 		/* Not a marker volinit wrote (a FIFO, a hard link): refused,
 		 * 73; detail names it. */
@@ -39,7 +66,6 @@ void guard_observe(const struct volume_conf *v, struct observation *obs, int *di
 	}
 	if (dirty == 1) {
 		obs->what = OBS_DIRTY;
-		obs->snapshot = snapshot_exists(*dirfd);
 		/* For status: what the file says while a step is unfinished. */
 		version_read_at(*dirfd, v->version_file, &r);
 		obs->has_version = r.status == VERSION_OK;

@@ -22,7 +22,9 @@ struct observation {
 	enum observed what;
 	int32_t version;
 	int err;
-	bool snapshot;   /* a complete snapshot exists (matters when dirty) */
+	bool snapshot;   /* dirty, with the complete snapshot of that migration */
+	char snapshot_id[96]; /* which one (snapshot_id), or "" for a marker of
+				 volinit 0.1, which named none */
 	bool restored;   /* seen just after a restore: a refusal's hint says so */
 	bool has_version; /* version holds the version file's value (also when dirty) */
 	char detail[512];

@@ -237,7 +237,10 @@ static char **hook_env(const struct volume_conf *v, int32_t from, int32_t to,
 	return env_with(environ, set, set[4] ? 5 : 4);
 }
 
-static int mark_dirty(const struct volume_conf *v, int voldirfd, const struct migrate_step *s)
+/* The marker names the snapshot this migration took (snapshot_id), or
+ * null: a start restores that one and no other. */
+static int mark_dirty(const struct volume_conf *v, int voldirfd, const struct migrate_step *s,
+		      const char *snapshot_id)
 {
 	char digest[65] = "", json[1024], since[40];
 	int mfd = open(v->migrations, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -257,6 +260,11 @@ static int mark_dirty(const struct volume_conf *v, int voldirfd, const struct mi
 	jbuf_json_str_max(&b, self_host(), 256);
 	jbuf_puts(&b, ",\"started_at\":");
 	jbuf_json_str(&b, since);
+	jbuf_puts(&b, ",\"snapshot\":");
+	if (snapshot_id[0])
+		jbuf_json_str(&b, snapshot_id);
+	else
+		jbuf_puts(&b, "null");
 	jbuf_puts(&b, "}\n");
 	return state_dirty_write(voldirfd, json);
 }
@@ -288,7 +296,7 @@ static int run_hook(const struct volume_conf *v, int voldirfd, const struct migr
  * volume is no longer dirty (a restore that failed keeps both, so that the
  * next start restores again). */
 static int fail_step(const struct volume_conf *v, int voldirfd, const struct migrate_step *s,
-		     int32_t began_at, const char *why, int code)
+		     int32_t began_at, const char *snapshot_id, const char *why, int code)
 {
 	journal_event(voldirfd, v, "step_fail", s->to - 1, s->to, why);
 	if (!v->snapshot) {
@@ -300,7 +308,7 @@ static int fail_step(const struct volume_conf *v, int voldirfd, const struct mig
 		return code;
 	}
 	char where[4096];
-	int err = snapshot_restore(voldirfd, where, sizeof(where));
+	int err = snapshot_restore_id(voldirfd, snapshot_id, where, sizeof(where));
 	if (!err && (err = state_dirty_clear(voldirfd)) != 0)
 		snprintf(where, sizeof(where), ".volinit/dirty");
 	if (err) {
@@ -330,7 +338,16 @@ static void drop_snapshot_unless_dirty(const struct volume_conf *v, int voldirfd
 		snapshot_remove(voldirfd);
 }
 
-static void print_plan(const struct volume_conf *v, const struct migrate_plan *plan)
+/* "a, b" of the mounts inside the volume, cut to fit. */
+static void join_mounts(const struct walk_list *mounts, char *out, size_t len)
+{
+	struct jbuf b;
+	jbuf_init(&b, out, len);
+	for (size_t i = 0; i < mounts->n; i++)
+		jbuf_printf(&b, "%s%s", i ? ", " : "", mounts->items[i]);
+}
+
+static void print_plan(const struct volume_conf *v, int voldirfd, const struct migrate_plan *plan)
 {
 	printf("volume \"%s\" (%s): %d -> %d in %zu step%s%s\n", v->name, v->path,
 	       (int)plan->from, (int)plan->to, plan->n, plan->n == 1 ? "" : "s",
@@ -338,6 +355,36 @@ static void print_plan(const struct volume_conf *v, const struct migrate_plan *p
 	for (size_t i = 0; i < plan->n; i++)
 		printf("  %d -> %d: %s/%s\n", (int)plan->steps[i].to - 1, (int)plan->steps[i].to,
 		       v->migrations, plan->steps[i].hook);
+	struct walk_list mounts = { 0 };
+	if (v->snapshot && snapshot_mounts(voldirfd, &mounts) == 0 && mounts.n) {
+		char names[1024];
+		join_mounts(&mounts, names, sizeof(names));
+		printf("  left out of the snapshot and left alone by a restore (mounts inside "
+		       "the volume): %s\n", names);
+	}
+	walk_list_free(&mounts);
+}
+
+/* Takes the snapshot (id gets its identity) and journals migrate_begin,
+ * naming the mounts inside the volume that the snapshot left out: a
+ * restore leaves them as they are. Returns 0 or snapshot_take's code. */
+static int begin(const struct volume_conf *v, int voldirfd, int32_t from, char *id, size_t len)
+{
+	struct walk_list mounts = { 0 };
+	int rc = v->snapshot ? snapshot_take_mounts(v, voldirfd, id, len, &mounts) : 0;
+	char detail[1100] = "";
+	if (mounts.n) {
+		char names[1024];
+		join_mounts(&mounts, names, sizeof(names));
+		snprintf(detail, sizeof(detail), "mounts left alone: %s", names);
+		if (!rc)
+			log_notice(v->name, "volume \"%s\": left out of the snapshot, and left alone "
+					    "by a restore: the mount%s inside it: %s", v->name,
+				   mounts.n == 1 ? "" : "s", names);
+	}
+	walk_list_free(&mounts);
+	journal_event(voldirfd, v, "migrate_begin", from, v->expected, detail[0] ? detail : NULL);
+	return rc;
 }
 
 int migrate_volume(const struct volume_conf *v, int voldirfd, int32_t from,
@@ -348,14 +395,14 @@ int migrate_volume(const struct volume_conf *v, int voldirfd, int32_t from,
 	if (rc)
 		return rc;
 	if (dry_run) {
-		print_plan(v, &plan);
+		print_plan(v, voldirfd, &plan);
 		migrate_plan_free(&plan);
 		return 0;
 	}
-	journal_event(voldirfd, v, "migrate_begin", from, v->expected, NULL);
 	log_notice(v->name, "volume \"%s\" (%s): migrating %d -> %d in %zu step%s", v->name,
 		   v->path, (int)from, (int)v->expected, plan.n, plan.n == 1 ? "" : "s");
-	if (v->snapshot && (rc = snapshot_take(v, voldirfd)) != 0) {
+	char snapshot_id[96] = "";
+	if ((rc = begin(v, voldirfd, from, snapshot_id, sizeof(snapshot_id))) != 0) {
 		migrate_plan_free(&plan);
 		return rc;
 	}
@@ -370,7 +417,7 @@ int migrate_volume(const struct volume_conf *v, int voldirfd, int32_t from,
 			rc = 128 + stop;
 			break;
 		}
-		int err = mark_dirty(v, voldirfd, s);
+		int err = mark_dirty(v, voldirfd, s, snapshot_id);
 		if (err) {
 			log_fatal(73, v->name, "volume \"%s\" (%s): cannot write .volinit/dirty: %s",
 				  v->name, v->path, strerror(err));
@@ -382,16 +429,16 @@ int migrate_volume(const struct volume_conf *v, int voldirfd, int32_t from,
 		int status = run_hook(v, voldirfd, s, privs, &stop);
 		if (status < 0) {
 			snprintf(why, sizeof(why), "could not start");
-			rc = fail_step(v, voldirfd, s, from, why, -status);
+			rc = fail_step(v, voldirfd, s, from, snapshot_id, why, -status);
 		} else if (status != 0) {
 			int code = supervise_exit_code(status);
 			snprintf(why, sizeof(why), "%s %d", code > 128 ? "died of signal" : "exited with",
 				 code > 128 ? code - 128 : code);
-			rc = fail_step(v, voldirfd, s, from, why, stop ? 128 + stop : 82);
+			rc = fail_step(v, voldirfd, s, from, snapshot_id, why, stop ? 128 + stop : 82);
 		} else if ((err = version_write_at(voldirfd, v->version_file, s->to)) != 0) {
 			snprintf(why, sizeof(why), "succeeded, but %s could not be written: %s",
 				 v->version_file, strerror(err));
-			rc = fail_step(v, voldirfd, s, from, why, 73);
+			rc = fail_step(v, voldirfd, s, from, snapshot_id, why, 73);
 		} else {
 			state_dirty_clear(voldirfd);
 			journal_event(voldirfd, v, "step_ok", s->to - 1, s->to, s->hook);
@@ -418,7 +465,11 @@ int migrate_recover(const struct volume_conf *v, int voldirfd, const struct obse
 	log_notice(v->name, "volume \"%s\" (%s): an interrupted migration left it dirty (%s); "
 			    "restoring its snapshot", v->name, v->path, obs->detail);
 	char where[4096];
-	int err = snapshot_restore(voldirfd, where, sizeof(where));
+	/* The snapshot its marker names (guard_observe checked it is there),
+	 * or, for a marker of volinit 0.1, the one present. */
+	int err = obs->snapshot_id[0]
+			  ? snapshot_restore_id(voldirfd, obs->snapshot_id, where, sizeof(where))
+			  : snapshot_restore(voldirfd, where, sizeof(where));
 	if (err) {
 		log_fatal(82, v->name, "volume \"%s\" (%s): cannot restore the snapshot: %s: %s",
 			  v->name, v->path, where, strerror(err));

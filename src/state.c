@@ -362,13 +362,18 @@ int state_dirty_load(int voldirfd, struct dirty_record *r, char *why, size_t len
 int state_dirty_read(int voldirfd, char *detail, size_t len)
 {
 	static struct dirty_record r;
-	int rc = state_dirty_load(voldirfd, &r, detail, len);
+	return state_dirty_read_record(voldirfd, &r, detail, len);
+}
+
+int state_dirty_read_record(int voldirfd, struct dirty_record *r, char *detail, size_t len)
+{
+	int rc = state_dirty_load(voldirfd, r, detail, len);
 	if (rc != 1)
 		return rc;
 	struct jbuf b;
 	jbuf_init(&b, detail, len);
 	/* Bounded strings, so that the object fits a log line's detail. */
-	record_dirty_json(&b, &r, len > 200 ? (len - 160) / 5 : 16);
+	record_dirty_json(&b, r, len > 200 ? (len - 160) / 5 : 16);
 	if (b.truncated) {
 		jbuf_init(&b, detail, len);
 		jbuf_puts(&b, "{\"unreadable\":true}");

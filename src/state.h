@@ -36,6 +36,9 @@ int state_prepare(const struct volume_conf *v, int voldirfd);
  * SPEC.md refuses it: 73). Creates nothing, never blocks. */
 int state_dirty_read(int voldirfd, char *detail, size_t len);
 
+/* state_dirty_read, and r gets the marker's fields. */
+int state_dirty_read_record(int voldirfd, struct dirty_record *r, char *detail, size_t len);
+
 /* The same, parsed into r (for status). */
 int state_dirty_load(int voldirfd, struct dirty_record *r, char *why, size_t len);
 

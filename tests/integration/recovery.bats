@@ -53,3 +53,69 @@ two" ]
 	[ ! -e "$VOL/.volinit/dirty" ]
 	[ ! -e "$VOL/.volinit/snapshot" ]
 }
+
+# volinit as PID 1 of a new PID namespace, in the background: killing it
+# kills the hook too, as a container's end does. Sets UPID and VPID.
+ns_start() {
+	local out=$1
+	shift
+	mg_bg "$out" unshare --pid --fork --mount-proc "$VOLINIT" "$@"
+	UPID=$MG_PID
+	VPID=$(mg_ns_init "$UPID")
+	MG_PIDS+=("$VPID")
+}
+
+@test "a snapshot left half-removed by an earlier migration is never restored for a later one that took none: 83, the data kept" {
+	echo 1 >"$VOL/schema_version.txt"
+	echo base >"$VOL/data.txt"
+	# What a SIGKILL during an older volinit's removal of a finished
+	# migration's snapshot left: part of the volume as it was then.
+	mkdir -m 0700 "$VOL/.volinit" "$VOL/.volinit/snapshot"
+	echo stale >"$VOL/.volinit/snapshot/data.txt"
+	echo 0 >"$VOL/.volinit/snapshot/schema_version.txt"
+	# A migration without a snapshot, killed during its hook.
+	mg_hook 2 "echo two >>data.txt; touch '$TD/ready'; exec sleep 60"
+	mg_conf 2 "snapshot = false"
+	ns_start "$TD/first.out" -c "$CONF" -- "$PROBE" touch "$TD/app-ran"
+	mg_wait_file "$TD/ready"
+	kill -KILL "$VPID"
+	mg_wait_exit "$UPID"
+	[ -e "$VOL/.volinit/dirty" ]
+	jq -e '.snapshot == null' "$VOL/.volinit/dirty"
+
+	mg_hook 2 'echo two >>data.txt'
+	run vi -c "$CONF" -- "$PROBE" touch "$TD/app-ran"
+	echo "$output"
+	[ "$status" -eq 83 ]
+	[[ "$output" == *"FATAL"*"left dirty by an interrupted migration"* ]]
+	[ ! -e "$TD/app-ran" ]
+	# What the app and the step wrote is there; nothing stale came back.
+	[ "$(cat "$VOL/data.txt")" = "base
+two" ]
+	[ "$(mg_version)" = 1 ]
+	[ -e "$VOL/.volinit/dirty" ]
+}
+
+@test "while a step runs, dirty names the snapshot it belongs to; a start restores only that one" {
+	echo 1 >"$VOL/schema_version.txt"
+	echo base >"$VOL/data.txt"
+	mg_hook 2 "echo two >>data.txt; touch '$TD/ready'; exec sleep 60"
+	mg_conf 2
+	ns_start "$TD/first.out" -c "$CONF" -- "$PROBE" touch "$TD/app-ran"
+	mg_wait_file "$TD/ready"
+	jq -e '.snapshot | type == "string" and length > 0' "$VOL/.volinit/dirty"
+	kill -KILL "$VPID"
+	mg_wait_exit "$UPID"
+
+	# Another snapshot put in its place (a copy: same contents, another
+	# directory) is not the migration's own: the start refuses it (83).
+	cp -a "$VOL/.volinit/snapshot" "$TD/copy"
+	rm -rf "$VOL/.volinit/snapshot"
+	cp -a "$TD/copy" "$VOL/.volinit/snapshot"
+	run vi -c "$CONF" -- "$PROBE" touch "$TD/app-ran"
+	echo "$output"
+	[ "$status" -eq 83 ]
+	[ ! -e "$TD/app-ran" ]
+	[ "$(cat "$VOL/data.txt")" = "base
+two" ]
+}
