@@ -75,14 +75,37 @@ bool signals_self_sent(const siginfo_t *si)
 	return si->si_code == SI_USER && si->si_pid == self;
 }
 
+bool signals_is_stop(int sig)
+{
+	return sig == SIGTERM || sig == SIGINT || sig == SIGQUIT;
+}
+
+static void stop_set(sigset_t *stop)
+{
+	sigemptyset(stop);
+	sigaddset(stop, SIGTERM);
+	sigaddset(stop, SIGINT);
+	sigaddset(stop, SIGQUIT);
+}
+
 int signals_take_stop(void)
 {
-	sigset_t stop;
-	sigemptyset(&stop);
-	sigaddset(&stop, SIGTERM);
-	sigaddset(&stop, SIGINT);
-	siginfo_t si;
 	struct timespec now = { 0, 0 };
-	int sig = sigtimedwait(&stop, &si, &now);
-	return sig > 0 ? sig : 0;
+	return signals_wait_stop(&now);
+}
+
+int signals_wait_stop(const struct timespec *timeout)
+{
+	sigset_t stop;
+	stop_set(&stop);
+	siginfo_t si;
+	for (;;) {
+		int sig = sigtimedwait(&stop, &si, timeout);
+		if (sig > 0)
+			return sig;
+		if (errno == EAGAIN)
+			return 0;
+		/* EINTR: a stop/continue; the rest of the pause is not worth
+		 * keeping exact. */
+	}
 }
