@@ -17,6 +17,17 @@ teardown() {
 	mg_teardown
 }
 
+# other_conf FILE EXPECTED [LINE...]: a config for volume "data" on $VOL.
+other_conf() {
+	local file=$1 expected=$2 l
+	shift 2
+	{
+		printf '[data]\npath = %s\nexpected = %s\non_older = migrate\nmigrations = %s\n' \
+			"$VOL" "$expected" "$HOOKS"
+		for l in "$@"; do echo "$l"; done
+	} >"$file"
+}
+
 # $TD/linger.sh NAME: records its pid in $TD/lingerer.NAME, then stays.
 make_lingerer() {
 	cat >"$TD/linger.sh" <<EOF
@@ -182,4 +193,176 @@ while [ ! -e '$TD/go' ]; do i=\$((i + 1)); [ \$i -lt 2500 ] || exit 1; sleep 0.0
 	[ "$vrc" -eq 131 ]
 	[ ! -e "$TD/app-ran" ]
 	grep -q 'FATAL.*stopped by signal 3' "$TD/start.out"
+}
+
+@test "an app on a read-only mount of the volume holds the shared lock: a read-write migrate waits and gives 75, the version unchanged" {
+	local real=$TD/real
+	mkdir -p "$real"
+	VOL=$real
+	echo 1 >"$real/schema_version.txt"
+	mg_hook 2
+	# A start on the read-write path makes .volinit/lock.
+	other_conf "$TD/rw1.ini" 1
+	run vi -c "$TD/rw1.ini" -- true
+	[ "$status" -eq 0 ]
+	[ -e "$real/.volinit/lock" ]
+	mkdir "$TD/ro"
+	mount --bind "$real" "$TD/ro"
+	MG_MOUNTS+=("$TD/ro")
+	mount -o remount,bind,ro "$TD/ro"
+	VOL=$TD/ro other_conf "$TD/ro.ini" 1
+	mg_bg "$TD/app.out" "$VOLINIT" -c "$TD/ro.ini" -- "$PROBE" signals "$TD/app.sig"
+	local apid=$MG_PID
+	mg_wait_line "$TD/app.sig" '^ready$'
+
+	other_conf "$TD/rw2.ini" 2 "lock_timeout = 2"
+	run vi migrate -c "$TD/rw2.ini"
+	echo "$output"
+	[ "$status" -eq 75 ]
+	[ "$(cat "$real/schema_version.txt")" = 1 ]
+	[ ! -s "$HLOG" ]
+
+	kill -TERM "$apid"
+	mg_wait_exit "$apid"
+	cat "$TD/app.out"
+	[ "$MG_RC" -eq 0 ]
+	# Once the replica is gone, the migration goes through.
+	run vi migrate -c "$TD/rw2.ini"
+	[ "$status" -eq 0 ]
+	[ "$(cat "$real/schema_version.txt")" = 2 ]
+}
+
+@test "a start on a read-only mount without .volinit/lock goes on without a lock, and says so" {
+	local real=$TD/real
+	mkdir -p "$real"
+	echo 1 >"$real/schema_version.txt"
+	mkdir "$TD/ro"
+	mount --bind "$real" "$TD/ro"
+	MG_MOUNTS+=("$TD/ro")
+	mount -o remount,bind,ro "$TD/ro"
+	VOL=$TD/ro other_conf "$TD/ro.ini" 1
+	run vi -c "$TD/ro.ini" -- "$PROBE" touch "$TD/app-ran"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[ -e "$TD/app-ran" ]
+	[[ "$output" == *"read-only and without .volinit/lock: going on without a lock"* ]]
+	[ ! -e "$real/.volinit" ]
+}
+
+@test "8 starters at once on an empty volume (on_missing = init), 4 rounds: all start well inside lock_timeout" {
+	local round i
+	for round in 1 2 3 4; do
+		rm -rf "$VOL"
+		mkdir "$VOL"
+		printf '[data]\npath = %s\nexpected = 3\non_missing = init\nlock_timeout = 3\n' "$VOL" >"$CONF"
+		local pids=()
+		for i in 1 2 3 4 5 6 7 8; do
+			mg_bg "$TD/s.$round.$i.out" "$VOLINIT" -c "$CONF" -- "$PROBE" touch "$TD/ran.$round.$i"
+			pids+=("$MG_PID")
+		done
+		local failed=0
+		for i in 1 2 3 4 5 6 7 8; do
+			mg_wait_exit "${pids[i - 1]}" 20
+			[ "$MG_RC" -eq 0 ] || { failed=1; echo "round $round starter $i: $MG_RC"; cat "$TD/s.$round.$i.out"; }
+		done
+		[ "$failed" -eq 0 ]
+		[ "$(mg_version)" = 3 ]
+	done
+}
+
+@test "require_mount: a bind mount and a tmpfs pass, a plain directory gives 66, a directory bind-mounted onto itself passes" {
+	local conf=$TD/m.ini
+	mount_conf() { printf '[data]\npath = %s\nexpected = 1\nrequire_mount = true\n' "$1" >"$conf"; }
+
+	mkdir -p "$TD/src" "$TD/bind"
+	echo 1 >"$TD/src/schema_version.txt"
+	mount --bind "$TD/src" "$TD/bind"
+	MG_MOUNTS+=("$TD/bind")
+	mount_conf "$TD/bind"
+	run vi -c "$conf" -- true
+	echo "$output"
+	[ "$status" -eq 0 ]
+
+	mg_mount_tmpfs "$TD/tmp" 1m
+	echo 1 >"$TD/tmp/schema_version.txt"
+	mount_conf "$TD/tmp"
+	run vi -c "$conf" -- true
+	[ "$status" -eq 0 ]
+
+	mkdir "$TD/plain"
+	echo 1 >"$TD/plain/schema_version.txt"
+	mount_conf "$TD/plain"
+	run vi -c "$conf" -- true
+	[ "$status" -eq 66 ]
+	run vi check -c "$conf"
+	[ "$status" -eq 66 ]
+
+	# The source of a bind mount elsewhere is still a plain directory.
+	mount_conf "$TD/src"
+	run vi -c "$conf" -- true
+	echo "$output"
+	[ "$status" -eq 66 ]
+
+	# Onto itself: same filesystem, same st_dev as its parent.
+	mkdir "$TD/self"
+	echo 1 >"$TD/self/schema_version.txt"
+	mount --bind "$TD/self" "$TD/self"
+	MG_MOUNTS+=("$TD/self")
+	[ "$(stat -c %d "$TD/self")" = "$(stat -c %d "$TD")" ]
+	mount_conf "$TD/self"
+	run vi -c "$conf" -- true
+	echo "$output"
+	[ "$status" -eq 0 ]
+	run vi check -c "$conf"
+	[ "$status" -eq 0 ]
+}
+
+@test "log_format = json: a volume name holding bytes that are not UTF-8 gives strict JSON, each replaced by U+FFFD" {
+	local kind name
+	for kind in 'ed a0 80' 'c0 af' 'e0 80 af' 'f4 90 80 80' 'f5 ff'; do
+		name="v$(printf "\\x${kind// /\\x}")x"
+		printf '[volinit]\nlog_format = json\n[%s]\npath = %s\nexpected = 1\n' "$name" "$TD/missing" >"$CONF"
+		run vi -c "$CONF" -- true
+		[ "$status" -eq 66 ]
+		python3 -c '
+import json, sys
+data = open(sys.argv[1], "rb").read()
+lines = data.decode("utf-8").splitlines()   # strict: raises on invalid UTF-8
+assert lines, "no output"
+def walk(o):
+    if isinstance(o, str):
+        o.encode("utf-8")   # raises on a lone surrogate (\ud800 escapes)
+    elif isinstance(o, dict):
+        for k, v in o.items(): walk(k); walk(v)
+    elif isinstance(o, list):
+        for v in o: walk(v)
+seen = False
+for line in lines:
+    obj = json.loads(line)
+    walk(obj)
+    if obj.get("volume") == "v" + "\ufffd" * int(sys.argv[2]) + "x":
+        seen = True
+assert seen, "no line names the volume with one U+FFFD a byte: %r" % lines
+' <(printf '%s\n' "$output") "$(wc -w <<<"$kind")" || { echo "kind $kind failed"; false; }
+	done
+}
+
+@test "volume b's hook fails after volume a migrated in the same start: the refusal and a's journal say that a stays migrated" {
+	mkdir -p "$TD/a" "$TD/b" "$TD/hooks-b"
+	echo 1 >"$TD/a/schema_version.txt"
+	echo 1 >"$TD/b/schema_version.txt"
+	mg_hook 2
+	printf '#!/bin/sh\nexit 1\n' >"$TD/hooks-b/2"
+	chmod 0755 "$TD/hooks-b/2"
+	printf '[a]\npath = %s\nexpected = 2\non_older = migrate\nmigrations = %s\n[b]\npath = %s\nexpected = 2\non_older = migrate\nmigrations = %s\n' \
+		"$TD/a" "$HOOKS" "$TD/b" "$TD/hooks-b" >"$CONF"
+	run vi -c "$CONF" -- "$PROBE" touch "$TD/app-ran"
+	echo "$output"
+	[ "$status" -eq 82 ]
+	[ ! -e "$TD/app-ran" ]
+	[ "$(cat "$TD/a/schema_version.txt")" = 2 ]
+	[ "$(cat "$TD/b/schema_version.txt")" = 1 ]
+	[[ "$output" == *'hint: volume "a" was migrated to 2 in this start and stays at 2: an image that expects 1 will refuse it (81)'* ]]
+	jq -e 'select(.event == "refuse") | .volume == "a" and .to == 2 and (.detail | contains("\"b\""))' \
+		"$TD/a/.volinit/journal.jsonl"
 }
