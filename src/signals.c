@@ -16,6 +16,9 @@
 #include <unistd.h>
 
 static uint64_t original_mask; /* the kernel's mask word, all 64 signals */
+/* Signals taken before a hook ran that are PROGRAM's, in arrival order. */
+static int held[64];
+static size_t nheld;
 static pid_t self; /* getpid() once: it is asked on every forwarded signal */
 static bool sigchld_was_ignored;
 
@@ -108,4 +111,35 @@ int signals_wait_stop(const struct timespec *timeout)
 		/* EINTR: a stop/continue; the rest of the pause is not worth
 		 * keeping exact. */
 	}
+}
+
+void signals_hold_pending(void)
+{
+	sigset_t set;
+	fill_all(&set);
+	sigdelset(&set, SIGTERM);
+	sigdelset(&set, SIGINT);
+	sigdelset(&set, SIGQUIT);
+	sigdelset(&set, SIGCHLD);
+	struct timespec now = { 0, 0 };
+	siginfo_t si;
+	int sig;
+	while ((sig = sigtimedwait(&set, &si, &now)) > 0) {
+		if (signals_self_sent(&si))
+			continue;
+		/* A standard signal is pending once, as the kernel keeps it;
+		 * real-time ones queue, up to our bound. */
+		bool seen = false;
+		for (size_t i = 0; i < nheld && sig < SIGRTMIN; i++)
+			seen = seen || held[i] == sig;
+		if (!seen && nheld < sizeof(held) / sizeof(held[0]))
+			held[nheld++] = sig;
+	}
+}
+
+void signals_forward_held(pid_t target, bool group)
+{
+	for (size_t i = 0; i < nheld; i++)
+		kill(group ? -target : target, held[i]);
+	nheld = 0;
 }

@@ -6,6 +6,7 @@
 
 #include <signal.h>
 #include <stdbool.h>
+#include <sys/types.h>
 #include <time.h>
 
 /* Call first in main. */
@@ -33,5 +34,13 @@ int signals_take_stop(void);
 /* Sleeps until a stop signal comes (returns it) or timeout passes (0),
  * leaving every other signal pending. */
 int signals_wait_stop(const struct timespec *timeout);
+
+/* Before a hook starts: takes every pending signal but the stop signals
+ * and SIGCHLD, which arrived before it and are PROGRAM's, not the hook's,
+ * and keeps them for signals_forward_held. */
+void signals_hold_pending(void);
+
+/* Once PROGRAM runs: sends it (its group with -g) the signals held. */
+void signals_forward_held(pid_t target, bool group);
 
 #endif

@@ -195,6 +195,33 @@ while [ ! -e '$TD/go' ]; do i=\$((i + 1)); [ \$i -lt 2500 ] || exit 1; sleep 0.0
 15" ]
 }
 
+@test "USR1 and HUP sent while a start waits for the lock, before it migrates, reach PROGRAM, not the hook" {
+	start_held_migration
+	mg_hook 3
+	other_conf "$TD/three.ini" 3 "lock_timeout = 30"
+	mg_bg "$TD/start.out" "$PROBE" block 1,10 exec "$VOLINIT" -c "$TD/three.ini" -- \
+		"$PROBE" signals "$TD/app.sig"
+	local vpid=$MG_PID
+	mg_wait_line "$TD/start.out" 'waiting for the shared lock'
+	kill -USR1 "$vpid"
+	kill -HUP "$vpid"
+	touch "$TD/go"
+	mg_wait_exit "$MPID"
+	[ "$MG_RC" -eq 0 ]
+	mg_wait_line "$TD/app.sig" '^ready$'
+	kill -TERM "$vpid"
+	mg_wait_exit "$vpid"
+	cat "$TD/start.out"
+	cat "$TD/app.sig"
+	[ "$MG_RC" -eq 0 ]
+	[ "$(cat "$HLOG")" = "2 1 2
+3 2 3" ]
+	[ "$(cat "$TD/app.sig")" = "ready
+1
+10
+15" ]
+}
+
 @test "QUIT (a STOPSIGNAL) while a start waits for the lock stops the start: 131, no PROGRAM" {
 	start_held_migration
 	mg_conf 2 "lock_timeout = 30"
