@@ -279,6 +279,32 @@ while [ ! -e '$TD/go' ]; do i=\$((i + 1)); [ \$i -lt 2500 ] || exit 1; sleep 0.0
 	[ "$(cat "$real/schema_version.txt")" = 2 ]
 }
 
+@test "a start on a read-only mount that holds .volinit/lock and must migrate gives 73 at once, nothing changed" {
+	local real=$TD/real
+	mkdir -p "$real"
+	VOL=$real
+	echo 1 >"$real/schema_version.txt"
+	mg_hook 2
+	other_conf "$TD/rw1.ini" 1
+	run vi -c "$TD/rw1.ini" -- true
+	[ "$status" -eq 0 ]
+	mkdir "$TD/ro"
+	mount --bind "$real" "$TD/ro"
+	MG_MOUNTS+=("$TD/ro")
+	mount -o remount,bind,ro "$TD/ro"
+	local before
+	before=$(mg_listing "$real")
+	VOL=$TD/ro other_conf "$TD/ro.ini" 2 "lock_timeout = 20"
+	local t0=$SECONDS
+	run vi -c "$TD/ro.ini" -- "$PROBE" touch "$TD/app-ran"
+	echo "$output"
+	[ "$status" -eq 73 ]
+	[ $((SECONDS - t0)) -lt 10 ]
+	[ ! -e "$TD/app-ran" ]
+	[ ! -s "$HLOG" ]
+	[ "$(mg_listing "$real")" = "$before" ]
+}
+
 @test "a start on a read-only mount without .volinit/lock goes on without a lock, and says so" {
 	local real=$TD/real
 	mkdir -p "$real"
