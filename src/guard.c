@@ -48,7 +48,7 @@ void guard_observe(const struct volume_conf *v, struct observation *obs, int *di
 		return;
 	}
 	if (v->require_mount) {
-		int m = volume_is_mountpoint(v->path);
+		int m = volume_is_mountpoint_at(*dirfd);
 		if (m != 1) {
 			obs->err = m < 0 ? errno : 0;
 			obs->what = OBS_NOT_MOUNTED;

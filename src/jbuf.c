@@ -75,6 +75,13 @@ static size_t json_char(const unsigned char *p, char out[8], bool *raw)
 	}
 	size_t n = *p < 0x80 ? 1 : *p >= 0xc2 && *p <= 0xdf ? 2 : *p >= 0xe0 && *p <= 0xef ? 3 :
 		   *p >= 0xf0 && *p <= 0xf4 ? 4 : 0;
+	/* The second byte's range is narrower after four leads (RFC 3629):
+	 * E0 80..9F is an overlong, ED A0..BF an encoded surrogate, F0 80..8F
+	 * an overlong, F4 90..BF above U+10FFFF. */
+	unsigned char lo = *p == 0xe0 ? 0xa0 : *p == 0xf0 ? 0x90 : 0x80;
+	unsigned char hi = *p == 0xed ? 0x9f : *p == 0xf4 ? 0x8f : 0xbf;
+	if (n > 1 && (p[1] < lo || p[1] > hi))
+		n = 0;
 	for (size_t i = 1; i < n; i++)
 		if ((p[i] & 0xc0) != 0x80)
 			n = 0;

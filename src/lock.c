@@ -7,16 +7,20 @@
 #include "volume.h"
 
 #include <errno.h>
+#include <stdint.h>
 #include <fcntl.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
-/* How often a waiter tries again, and how often it says so. Blocking in
- * F_OFD_SETLKW is not an option: signals are blocked, so nothing could cut
- * the wait short at the timeout or on SIGTERM. */
-#define RETRY_MS 50
+/* How often a waiter tries again (a random pause in this range, so that
+ * two starters that collide once do not retry in lock-step until both
+ * time out), and how often it says so. Blocking in F_OFD_SETLKW is not an
+ * option: signals are blocked, so nothing could cut the wait short at the
+ * timeout or on SIGTERM. */
+#define RETRY_MIN_MS 25
+#define RETRY_SPAN_MS 50
 #define REPORT_EVERY_S 5
 #define FIRST_REPORT_MS 1000
 
@@ -135,6 +139,23 @@ const char *lock_conflict(int lockfd)
 	return fl.l_type == F_WRLCK ? "exclusive" : "shared";
 }
 
+/* xorshift64, seeded from the pid and the clock: the jitter only has to
+ * differ between processes, not be unpredictable. */
+static long retry_ms(void)
+{
+	static uint64_t x;
+	if (x == 0) {
+		struct timespec ts;
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		x = ((uint64_t)getpid() << 32) ^ (uint64_t)ts.tv_nsec ^ (uint64_t)ts.tv_sec;
+		x |= 1;
+	}
+	x ^= x << 13;
+	x ^= x >> 7;
+	x ^= x << 17;
+	return RETRY_MIN_MS + (long)(x % (RETRY_SPAN_MS + 1));
+}
+
 static long long now_ms(void)
 {
 	struct timespec ts;
@@ -175,10 +196,11 @@ int lock_waiter_pause(struct lock_waiter *w)
 			   v->lock_timeout, who);
 		w->next_report = now + REPORT_EVERY_S * 1000LL;
 	}
-	struct timespec pause = { 0, RETRY_MS * 1000000L };
-	siginfo_t si;
-	int sig = signals_wait(&si, &pause);
-	if (sig == SIGTERM || sig == SIGINT) {
+	/* Only a stop signal cuts the pause short; any other stays pending
+	 * for PROGRAM, which gets it once it runs. */
+	struct timespec pause = { 0, retry_ms() * 1000000L };
+	int sig = signals_wait_stop(&pause);
+	if (sig) {
 		log_fatal(128 + sig, v->name,
 			  "volume \"%s\": stopped by signal %d while waiting for the lock",
 			  v->name, sig);

@@ -271,6 +271,8 @@ static int run_program(struct cli *cli, struct config *cfg)
 	rc = spawn_start(&s, &child);
 	free(env); /* the child has exec'd: spawn_start returns only then */
 	if (rc == 0) {
+		/* Signals that came before a hook ran, kept for PROGRAM. */
+		signals_forward_held(child, cli->sup.group);
 		startup_started(cfg, &held);
 		cli->sup.grace = cfg->grace;
 		rc = supervise_run(child, &cli->sup);

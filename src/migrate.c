@@ -283,6 +283,12 @@ static int run_hook(const struct volume_conf *v, int voldirfd, const struct migr
 		.argv = argv, .envp = env, .cwd_fd = voldirfd, .exact_path = true,
 		.prepare = privs ? privs_apply : NULL, .ctx = (void *)privs,
 	};
+	/* What the hook leaves behind must come to us, to be killed before
+	 * the next step (automatic as PID 1, and when a start made us one). */
+	supervise_become_reaper(false);
+	/* Signals that came before the hook (during a lock wait, say) are
+	 * PROGRAM's: keep them from the hook. */
+	signals_hold_pending();
 	pid_t pid;
 	int rc = spawn_start(&sp, &pid);
 	free(env);

@@ -16,6 +16,9 @@
 #include <unistd.h>
 
 static uint64_t original_mask; /* the kernel's mask word, all 64 signals */
+/* Signals taken before a hook ran that are PROGRAM's, in arrival order. */
+static int held[64];
+static size_t nheld;
 static pid_t self; /* getpid() once: it is asked on every forwarded signal */
 static bool sigchld_was_ignored;
 
@@ -75,14 +78,68 @@ bool signals_self_sent(const siginfo_t *si)
 	return si->si_code == SI_USER && si->si_pid == self;
 }
 
+bool signals_is_stop(int sig)
+{
+	return sig == SIGTERM || sig == SIGINT || sig == SIGQUIT;
+}
+
+static void stop_set(sigset_t *stop)
+{
+	sigemptyset(stop);
+	sigaddset(stop, SIGTERM);
+	sigaddset(stop, SIGINT);
+	sigaddset(stop, SIGQUIT);
+}
+
 int signals_take_stop(void)
 {
-	sigset_t stop;
-	sigemptyset(&stop);
-	sigaddset(&stop, SIGTERM);
-	sigaddset(&stop, SIGINT);
-	siginfo_t si;
 	struct timespec now = { 0, 0 };
-	int sig = sigtimedwait(&stop, &si, &now);
-	return sig > 0 ? sig : 0;
+	return signals_wait_stop(&now);
+}
+
+int signals_wait_stop(const struct timespec *timeout)
+{
+	sigset_t stop;
+	stop_set(&stop);
+	siginfo_t si;
+	for (;;) {
+		int sig = sigtimedwait(&stop, &si, timeout);
+		if (sig > 0)
+			return sig;
+		if (errno == EAGAIN)
+			return 0;
+		/* EINTR: a stop/continue; the rest of the pause is not worth
+		 * keeping exact. */
+	}
+}
+
+void signals_hold_pending(void)
+{
+	sigset_t set;
+	fill_all(&set);
+	sigdelset(&set, SIGTERM);
+	sigdelset(&set, SIGINT);
+	sigdelset(&set, SIGQUIT);
+	sigdelset(&set, SIGCHLD);
+	struct timespec now = { 0, 0 };
+	siginfo_t si;
+	int sig;
+	while ((sig = sigtimedwait(&set, &si, &now)) > 0) {
+		if (signals_self_sent(&si))
+			continue;
+		/* A standard signal is pending once, as the kernel keeps it;
+		 * real-time ones queue, up to our bound. */
+		bool seen = false;
+		for (size_t i = 0; i < nheld && sig < SIGRTMIN; i++)
+			seen = seen || held[i] == sig;
+		if (!seen && nheld < sizeof(held) / sizeof(held[0]))
+			held[nheld++] = sig;
+	}
+}
+
+void signals_forward_held(pid_t target, bool group)
+{
+	for (size_t i = 0; i < nheld; i++)
+		kill(group ? -target : target, held[i]);
+	nheld = 0;
 }

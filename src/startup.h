@@ -4,6 +4,7 @@
 #define VOLINIT_STARTUP_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "config.h"
 #include "holders.h"
@@ -11,9 +12,11 @@
 
 struct held_volume {
 	int dirfd;   /* -1: not opened */
-	int lockfd;  /* -1: no lock (a read-only volume cannot be migrated) */
+	int lockfd;  /* -1: no lock (a read-only volume without .volinit/lock) */
+	bool lock_ro; /* lockfd is read-only: shared lock only (a read-only mount) */
 	struct holder holder; /* ours, once written */
 	bool must_act; /* to initialize, adopt, restore or migrate */
+	int32_t migrated_from; /* >= 0: this start migrated it from that version */
 };
 
 struct startup {

@@ -6,6 +6,7 @@
 #include "spawn.h"
 
 #include <dirent.h>
+#include <stdbool.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -83,18 +84,16 @@ static pid_t parent_of(pid_t pid)
 	return end == p + 4 ? -1 : (pid_t)ppid;
 }
 
-/* Sends sig to every descendant of volinit. As PID 1, kill(-1) is exactly
- * that; as a subreaper it would reach the whole host, so walk /proc. */
-static void signal_descendants(int sig)
+/* Sends sig to every descendant of volinit found in /proc (climbing each
+ * process's parents to us). Returns how many it signalled, -1 without
+ * /proc. */
+static int signal_descendants_walk(int sig)
 {
-	if (getpid() == 1) {
-		kill(-1, sig);
-		return;
-	}
 	DIR *d = opendir("/proc");
 	if (!d)
-		return;
+		return -1;
 	pid_t self = getpid();
+	int n = 0;
 	struct dirent *e;
 	while ((e = readdir(d)) != NULL) {
 		char *end;
@@ -105,10 +104,34 @@ static void signal_descendants(int sig)
 		pid_t p = (pid_t)pid;
 		for (int depth = 0; depth < 64 && p > 1 && p != self; depth++)
 			p = parent_of(p);
-		if (p == self)
-			kill((pid_t)pid, sig);
+		if (p == self && kill((pid_t)pid, sig) == 0)
+			n++;
 	}
 	closedir(d);
+	return n;
+}
+
+/* Whether /proc shows our own pid namespace (/proc/self is our pid). */
+static bool proc_is_ours(void)
+{
+	char link[32], want[32];
+	ssize_t n = readlink("/proc/self", link, sizeof(link) - 1);
+	if (n <= 0)
+		return false;
+	link[n] = '\0';
+	snprintf(want, sizeof(want), "%d", (int)getpid());
+	return strcmp(link, want) == 0;
+}
+
+/* Sends sig to every descendant of volinit. As PID 1, kill(-1) is exactly
+ * that; as a subreaper it would reach the whole host, so walk /proc. */
+static void signal_descendants(int sig)
+{
+	if (getpid() == 1) {
+		kill(-1, sig);
+		return;
+	}
+	signal_descendants_walk(sig);
 }
 
 static struct timespec until(const struct timespec *deadline)
@@ -237,6 +260,34 @@ int supervise_run(pid_t child, const struct supervise_opts *o)
 	return final_code(status, o);
 }
 
+/* A hook has ended: SIGKILL what it left behind (every descendant of
+ * ours, a setsid'd daemon re-parented to us included; its process group
+ * was killed already) and reap them all, so that nothing of it runs during
+ * the next step, a restore or PROGRAM. Walks /proc rather than kill(-1) as
+ * PID 1: a shell an operator started with `docker exec` is not ours to
+ * kill. Bounded: SIGKILL cannot be ignored, and once we have no child we
+ * have no descendant. Returns whether anything was left. */
+static bool kill_leftovers(void)
+{
+	bool walk = getpid() != 1 || proc_is_ours(), killed = false;
+	for (;;) {
+		int n = walk ? signal_descendants_walk(SIGKILL) : kill(-1, SIGKILL) == 0;
+		killed = killed || n > 0;
+		int status;
+		/* Without /proc nothing was killed: never wait for a live child. */
+		pid_t p = waitpid(-1, &status, n < 0 ? WNOHANG : 0);
+		if (p == 0)
+			return killed;
+		if (p < 0 && errno == EINTR)
+			continue;
+		if (p < 0)
+			return killed; /* ECHILD: no child, so no descendant left */
+		killed = true;
+		while (waitpid(-1, &status, WNOHANG) > 0)
+			;
+	}
+}
+
 int supervise_wait_hook(pid_t hook, int *stop)
 {
 	int status = 0;
@@ -246,16 +297,31 @@ int supervise_wait_hook(pid_t hook, int *stop)
 		siginfo_t si;
 		int sig = signals_wait(&si, NULL);
 		if (sig == SIGCHLD) {
-			reap(hook, &status, &done, &none_left);
+			/* Look before reaping: while the hook is a zombie its pid,
+			 * its process group's id, cannot be reused, so killing the
+			 * group reaches only what the hook left in it. */
+			siginfo_t hi;
+			memset(&hi, 0, sizeof(hi));
+			if (waitid(P_PID, (id_t)hook, &hi, WEXITED | WNOHANG | WNOWAIT) == 0 &&
+			    hi.si_pid == hook) {
+				kill(-hook, SIGKILL);
+				while (waitpid(hook, &status, 0) < 0 && errno == EINTR)
+					;
+				done = true;
+			} else {
+				reap(hook, &status, &done, &none_left);
+			}
 			continue;
 		}
 		if (signals_self_sent(&si))
 			continue;
-		if ((sig == SIGTERM || sig == SIGINT) && !*stop)
+		if (signals_is_stop(sig) && !*stop)
 			*stop = sig;
 		forward(hook, false, sig);
 	}
 	spawn_reclaim_terminal();
+	if (kill_leftovers())
+		log_warn(NULL, "the hook (pid %d) left processes behind: killed them", (int)hook);
 	return status;
 }
 

@@ -21,8 +21,11 @@ void supervise_become_reaper(bool force);
 /* Supervises child until it exits; returns the exit code for volinit. */
 int supervise_run(pid_t child, const struct supervise_opts *o);
 
-/* Waits for a hook: forwards signals to it, reaps others. Returns its wait
- * status; *stop is the first SIGTERM/SIGINT received meanwhile, or 0. */
+/* Waits for a hook: forwards signals to it,
+ * reaps others. Once it has ended, kills (SIGKILL) and reaps whatever it
+ * left behind: its process group and every other descendant of volinit.
+ * Returns its wait status; *stop is the first stop signal (TERM, INT, QUIT)
+ * received meanwhile, or 0. */
 int supervise_wait_hook(pid_t hook, int *stop);
 
 /* on_refuse = hold: stays up, idle, reaping, until SIGTERM or SIGINT;

@@ -44,49 +44,75 @@ int volume_is_empty(int dirfd)
 	return empty;
 }
 
-/* mountinfo escapes space, tab, newline and backslash as \ooo. */
-static void unescape_octal(char *s)
+/* The mount ID of fd from /proc/self/fdinfo (Linux 3.15), or -1: for
+ * kernels whose statx lacks STATX_MNT_ID. */
+static long long fdinfo_mnt_id(int fd)
 {
-	char *w = s;
-	for (char *r = s; *r; r++) {
-		if (r[0] == '\\' && r[1] >= '0' && r[1] <= '7' && r[2] >= '0' && r[2] <= '7' &&
-		    r[3] >= '0' && r[3] <= '7') {
-			*w++ = (char)((r[1] - '0') * 64 + (r[2] - '0') * 8 + (r[3] - '0'));
-			r += 3;
-		} else {
-			*w++ = *r;
-		}
-	}
-	*w = '\0';
+	char path[64], buf[512];
+	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fd);
+	int f = open(path, O_RDONLY | O_CLOEXEC);
+	if (f < 0)
+		return -1;
+	ssize_t n = read(f, buf, sizeof(buf) - 1);
+	close(f);
+	if (n <= 0)
+		return -1;
+	buf[n] = '\0';
+	char *p = strstr(buf, "mnt_id:");
+	if (!p)
+		return -1;
+	char *end;
+	long long id = strtoll(p + 7, &end, 10);
+	return end == p + 7 ? -1 : id;
 }
 
-/* A mount point listed in mountinfo that is the very directory path names
- * (same device and inode): no realpath needed, and symlinks in path or in
- * the mount table do not matter. */
+/* Compares the directory's mount with its parent's, through descriptors:
+ * nothing else in the mount table is looked at (a dead NFS mount elsewhere
+ * cannot hang it) and the path is never resolved again. The kernel's
+ * STATX_ATTR_MOUNT_ROOT first (5.8), else the mount IDs (statx
+ * STATX_MNT_ID, 5.8; /proc/self/fdinfo before that), else st_dev, which
+ * misses a bind mount within one filesystem. */
+int volume_is_mountpoint_at(int dirfd)
+{
+	struct statx self, up;
+	int flags = AT_EMPTY_PATH | AT_NO_AUTOMOUNT | AT_STATX_DONT_SYNC;
+	if (statx(dirfd, "", flags, STATX_INO | STATX_MNT_ID, &self) != 0)
+		return -1;
+	if (self.stx_attributes_mask & STATX_ATTR_MOUNT_ROOT)
+		return (self.stx_attributes & STATX_ATTR_MOUNT_ROOT) != 0;
+	int pfd = openat(dirfd, "..", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (pfd < 0)
+		return -1;
+	int rc = -1;
+	if (statx(pfd, "", flags, STATX_INO | STATX_MNT_ID, &up) != 0)
+		goto out;
+	if (self.stx_dev_major == up.stx_dev_major && self.stx_dev_minor == up.stx_dev_minor &&
+	    self.stx_ino == up.stx_ino) {
+		rc = 1; /* ".." is itself: the root of the namespace, a mount */
+		goto out;
+	}
+	if ((self.stx_mask & STATX_MNT_ID) && (up.stx_mask & STATX_MNT_ID)) {
+		rc = self.stx_mnt_id != up.stx_mnt_id;
+		goto out;
+	}
+	long long a = fdinfo_mnt_id(dirfd), b = fdinfo_mnt_id(pfd);
+	if (a >= 0 && b >= 0)
+		rc = a != b;
+	else
+		rc = self.stx_dev_major != up.stx_dev_major || self.stx_dev_minor != up.stx_dev_minor;
+out:
+	close(pfd);
+	return rc;
+}
+
 int volume_is_mountpoint(const char *path)
 {
-	struct stat want;
-	if (stat(path, &want) != 0)
+	int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
 		return -1;
-	FILE *f = fopen("/proc/self/mountinfo", "re");
-	if (!f)
-		return -1;
-	char *line = NULL;
-	size_t cap = 0;
-	int found = 0;
-	while (!found && getline(&line, &cap, f) > 0) {
-		/* id parent major:minor root MOUNTPOINT options ... */
-		char *save = NULL, *field = strtok_r(line, " ", &save);
-		for (int i = 0; field && i < 4; i++)
-			field = strtok_r(NULL, " ", &save);
-		if (!field)
-			continue;
-		unescape_octal(field);
-		struct stat st;
-		found = stat(field, &st) == 0 && st.st_dev == want.st_dev &&
-			st.st_ino == want.st_ino;
-	}
-	free(line);
-	fclose(f);
-	return found;
+	int rc = volume_is_mountpoint_at(fd);
+	int err = errno;
+	close(fd);
+	errno = err;
+	return rc;
 }

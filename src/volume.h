@@ -18,8 +18,12 @@ int volume_open(const char *path);
  * grow with the volume. */
 int volume_is_empty(int dirfd);
 
-/* 1 when path is a mount point according to /proc/self/mountinfo, 0 when
- * not, -1 when that cannot be told (errno set). */
+/* 1 when the directory dirfd is the root of a mount (its mount differs
+ * from its parent's), 0 when not, -1 when that cannot be told (errno set).
+ * Looks at nothing else in the mount table. */
+int volume_is_mountpoint_at(int dirfd);
+
+/* The same for a path (opened once). */
 int volume_is_mountpoint(const char *path);
 
 #endif

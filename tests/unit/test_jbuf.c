@@ -42,6 +42,30 @@ static void utf8_kept_and_invalid_bytes_replaced(void **state)
 	assert_string_equal(json("\xc0\xaf", 100), "\"\\ufffd\\ufffd\"");
 }
 
+/* Each byte of a sequence that is not UTF-8 becomes U+FFFD: strict JSON
+ * parsers (and UTF-8 decoders) reject them. */
+static void not_utf8_replaced(void **state)
+{
+	(void)state;
+	/* Encoded surrogates U+D800 and U+DFFF. */
+	assert_string_equal(json("a\xed\xa0\x80z", 100), "\"a\\ufffd\\ufffd\\ufffdz\"");
+	assert_string_equal(json("\xed\xbf\xbf", 100), "\"\\ufffd\\ufffd\\ufffd\"");
+	/* Overlongs: '/' in two and three bytes, U+0800 in four. */
+	assert_string_equal(json("\xc0\xaf", 100), "\"\\ufffd\\ufffd\"");
+	assert_string_equal(json("\xe0\x80\xaf", 100), "\"\\ufffd\\ufffd\\ufffd\"");
+	assert_string_equal(json("\xf0\x80\xa0\x80", 100),
+			    "\"\\ufffd\\ufffd\\ufffd\\ufffd\"");
+	/* Above U+10FFFF, and bytes that never occur in UTF-8. */
+	assert_string_equal(json("\xf4\x90\x80\x80", 100),
+			    "\"\\ufffd\\ufffd\\ufffd\\ufffd\"");
+	assert_string_equal(json("\xf5\xff\xfe", 100), "\"\\ufffd\\ufffd\\ufffd\"");
+	/* The edges that are valid stay as they are. */
+	assert_string_equal(json("\xe0\xa0\x80 \xed\x9f\xbf \xee\x80\x80", 100),
+			    "\"\xe0\xa0\x80 \xed\x9f\xbf \xee\x80\x80\"");
+	assert_string_equal(json("\xf0\x90\x80\x80 \xf4\x8f\xbf\xbf", 100),
+			    "\"\xf0\x90\x80\x80 \xf4\x8f\xbf\xbf\"");
+}
+
 static void cut_to_max(void **state)
 {
 	(void)state;
@@ -80,6 +104,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(escapes),
 		cmocka_unit_test(utf8_kept_and_invalid_bytes_replaced),
+		cmocka_unit_test(not_utf8_replaced),
 		cmocka_unit_test(cut_to_max),
 		cmocka_unit_test(cut_output_is_bounded),
 	};
