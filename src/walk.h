@@ -37,8 +37,9 @@ struct walk_entry {
 };
 
 /* What a callback returns: 0 to go on, WALK_SKIP (ENTER: do not enter, no
- * LEAVE follows), WALK_KEEP (the entry stays: its directories are marked
- * kept), or an errno value, which ends the walk. */
+ * LEAVE follows; the directory stays, as WALK_KEEP), WALK_KEEP (the entry
+ * stays: the directories above it are marked kept), or an errno value,
+ * which ends the walk. */
 #define WALK_SKIP (-1)
 #define WALK_KEEP (-2)
 

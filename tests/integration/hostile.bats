@@ -51,11 +51,25 @@ hostile_volume() {
 	echo linked >"$VOL/d/a"
 	ln "$VOL/d/a" "$VOL/e/a"
 	echo data >"$VOL/r"
+	echo data >"$VOL/r2"
+	echo data >"$VOL/d/r3"
 	echo more >"$VOL/d/sub/f"
 	mkfifo "$VOL/f"
 	chown -R "$NOBODY:$NOBODY" "$VOL"
 	chmod 4755 "$VOL/f"
 	chown root:root "$VOL/schema_version.txt"
+}
+
+# traced TIMEOUT STRACE-ARGS... -- VOLINIT-ARGS...: volinit under strace,
+# bounded. LeakSanitizer cannot run under ptrace: leak checks are off there
+# (make sanitize sets ASAN_OPTIONS); ASan and UBSan still are.
+traced() {
+	local t=$1 sargs=()
+	shift
+	while [ "$1" != -- ]; do sargs+=("$1"); shift; done
+	shift
+	ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0" \
+		timeout -k 2 "$t" strace -qq -o /dev/null "${sargs[@]}" "$VOLINIT" "$@"
 }
 
 # racer_bg OUT ARGS...: the racer as nobody, in the background; sets RPID.
@@ -81,13 +95,20 @@ racer_stop() {
 	mg_hook 2 "[ ! -e '$TD/fail' ]"
 	mg_conf 2
 	racer_bg "$TD/racer.out" "$VOL" "d=symlink:$S/dir" "e=symlink:$S/dir" "f=symlink:$S/suid" \
-		"g=symlink:$S" "r=fifo" "d/sub=symlink:$S/dir" "e/a=symlink:$S/secret"
+		"g=symlink:$S" "r=fifo" "r2=fifo" "d/r3=fifo" "d/sub=symlink:$S/dir" "e/a=symlink:$S/secret"
 	local i codes=()
 	for i in $(seq 1 60); do
 		# Every other run the step fails: a restore, which clears first.
 		if [ $((i % 2)) -eq 0 ]; then touch "$TD/fail"; else rm -f "$TD/fail"; fi
 		echo 1 >"$VOL/schema_version.txt"
-		run vi migrate -c "$CONF"
+		if [ $((i % 3)) -eq 0 ]; then
+			# Every third run with its looks and makes slowed down by 3 ms:
+			# wider windows between two calls for the racer.
+			run traced "$MG_TIMEOUT" -e trace=newfstatat,statx,mknodat,mkdirat \
+				-e inject=newfstatat,statx,mknodat,mkdirat:delay_exit=3000 -- migrate -c "$CONF"
+		else
+			run vi migrate -c "$CONF"
+		fi
 		codes+=("$status")
 		case $status in
 		0 | 73 | 82) ;;
@@ -124,8 +145,8 @@ racer_stop() {
 	# The racer swaps f as soon as volinit (root) has made it; each mknodat
 	# of volinit's is slowed down so that it can.
 	racer_bg "$TD/racer.out" --once 25 "$VOL" "f=symlink:$S/suid"
-	run timeout -k 5 "$MG_TIMEOUT" strace -f -qq -o /dev/null -e trace=mknodat \
-		-e inject=mknodat:delay_exit=1000000 "$VOLINIT" migrate -c "$CONF"
+	run traced "$MG_TIMEOUT" -e trace=mknodat -e inject=mknodat:delay_exit=1000000 -- \
+		migrate -c "$CONF"
 	echo "$output"
 	mg_wait_exit "$RPID"
 	cat "$TD/racer.out"
@@ -148,8 +169,8 @@ racer_stop() {
 	# open of volinit's (not its hook's) is slowed to 100 ms: after it has
 	# opened them, before it makes the second link.
 	racer_bg "$TD/racer.out" --once 25 --delay 150 "$VOL" "d=symlink:$S/dir" "e=symlink:$S/dir"
-	run timeout -k 5 "$MG_TIMEOUT" strace -qq -o /dev/null -e trace=openat,openat2 \
-		-e inject=openat,openat2:delay_exit=100000 "$VOLINIT" migrate -c "$CONF"
+	run traced "$MG_TIMEOUT" -e trace=openat,openat2 -e inject=openat,openat2:delay_exit=100000 -- \
+		migrate -c "$CONF"
 	echo "$output"
 	mg_wait_exit "$RPID" || true
 	cat "$TD/racer.out"
@@ -169,8 +190,8 @@ racer_stop() {
 	for i in $(seq 1 20); do
 		echo 1 >"$VOL/schema_version.txt"
 		# The look at each entry slowed down: the racer swaps between it and the open.
-		run timeout -k 2 10 strace -f -qq -o /dev/null -e trace=newfstatat,statx \
-			-e inject=newfstatat,statx:delay_exit=20000 "$VOLINIT" migrate -c "$CONF"
+		run traced 10 -e trace=newfstatat,statx -e inject=newfstatat,statx:delay_exit=20000 -- \
+			migrate -c "$CONF"
 		echo "run $i: $status"
 		if [ "$status" -ne 0 ] && [ "$status" -ne 73 ]; then
 			echo "$output"
