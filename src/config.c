@@ -20,7 +20,7 @@ enum key_kind {
 	K_VERSION,  /* required */
 	K_BASELINE, /* a version, or empty for none */
 	K_PATH,     /* absolute */
-	K_FILENAME, /* plain name, relative to the volume */
+	K_FILENAME, /* a name or a relative path below the volume */
 	K_USER,
 	K_CAPS,
 };
@@ -166,6 +166,28 @@ static bool valid_name_part(const char *s, size_t n)
 }
 
 /* NAME[:GROUP] or UID[:GID]: the syntax only; privs resolves the names. */
+/* version_file: a name or a relative path below the volume, such as
+ * pgdata/PG_VERSION (PostgreSQL's data directory one level below the mount,
+ * so that .volinit/ stays out of it). Each part is a plain name: no "." or
+ * "..", no empty part, and not inside .volinit; version.c opens the
+ * directories one by one beneath the volume, never following a symlink. */
+static bool valid_relative(const char *s)
+{
+	if (!*s || strlen(s) >= 1024)
+		return false;
+	for (const char *p = s; *p;) {
+		size_t n = strcspn(p, "/");
+		if (n == 0 || (n == 1 && p[0] == '.') || (n == 2 && p[0] == '.' && p[1] == '.'))
+			return false;
+		if (p == s && n == 8 && strncmp(p, ".volinit", 8) == 0)
+			return false;
+		p += n;
+		if (*p == '/' && !*++p)
+			return false; /* a trailing slash */
+	}
+	return true;
+}
+
 static bool valid_user(const char *s)
 {
 	const char *colon = strchr(s, ':');
@@ -301,9 +323,9 @@ static bool set_value(struct parse_state *ps, const char *section, const struct 
 		}
 		break;
 	case K_FILENAME:
-		if (strchr(value, '/') || strcmp(value, ".") == 0 || strcmp(value, "..") == 0 ||
-		    strcmp(value, ".volinit") == 0) {
-			fail(ps, ps->line, "[%s] %s: must be a plain file name in the volume, not \"%s\"",
+		if (!valid_relative(value)) {
+			fail(ps, ps->line, "[%s] %s: must be a file name or a relative path below "
+			     "the volume (no \".\", \"..\", empty parts or .volinit), not \"%s\"",
 			     section, k->name, value);
 			return false;
 		}

@@ -20,7 +20,7 @@ enum on_newer { NEWER_FAIL, NEWER_ALLOW };
 struct volume_conf {
 	char *name;
 	char *path;          /* absolute, without trailing slashes */
-	char *version_file;  /* a plain file name inside path */
+	char *version_file;  /* a name or relative path below path (no ., .., //) */
 	int32_t expected;
 	bool has_expected;
 	int32_t baseline;

@@ -74,9 +74,8 @@ static void hard_linked(struct version_read *res, const struct stat *st)
 		 (unsigned long)st->st_nlink);
 }
 
-void version_read_at(int dirfd, const char *name, struct version_read *res)
+static void read_in(int dirfd, const char *name, struct version_read *res)
 {
-	memset(res, 0, sizeof(*res));
 	struct stat st;
 	/* Look before opening: opening a FIFO or a device could block or have
 	 * side effects, and a symlink could point anywhere. */
@@ -167,7 +166,7 @@ static int write_all(int fd, const char *buf, size_t len)
 	return 0;
 }
 
-int version_write_at(int dirfd, const char *name, int32_t version)
+static int write_in(int dirfd, const char *name, int32_t version)
 {
 	char tmp[300], text[16];
 	if ((size_t)snprintf(tmp, sizeof(tmp), ".%s.volinit-tmp.%ld", name, (long)getpid()) >=
@@ -199,4 +198,84 @@ int version_write_at(int dirfd, const char *name, int32_t version)
 	if (fsync(dirfd) != 0)
 		return errno;
 	return 0;
+}
+
+/* The directory holding a version file given as a relative path below the
+ * volume (pgdata/PG_VERSION): opened one part at a time beneath dirfd with
+ * O_NOFOLLOW|O_DIRECTORY, so a symlink or a non-directory on the way fails
+ * (ELOOP, ENOTDIR) and nothing outside the volume is reached; config.c has
+ * refused ".", ".." and empty parts. Returns a descriptor the caller closes,
+ * or dirfd itself for a plain name, and *base the last part; -1 and errno. */
+static int parent_at(int dirfd, const char *name, const char **base)
+{
+	const char *slash = strrchr(name, '/');
+	*base = slash ? slash + 1 : name;
+	if (!slash)
+		return dirfd;
+	int fd = dirfd;
+	for (const char *p = name; p < slash;) {
+		size_t n = strcspn(p, "/");
+		char part[256];
+		if (n == 0 || n >= sizeof(part)) {
+			if (fd != dirfd)
+				close(fd);
+			errno = n ? ENAMETOOLONG : EINVAL;
+			return -1;
+		}
+		memcpy(part, p, n);
+		part[n] = '\0';
+		int next = openat(fd, part, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+		int err = errno;
+		struct stat st;
+		/* O_DIRECTORY reports a symlink as ENOTDIR: say which it is. */
+		if (next < 0 && err == ENOTDIR && fstatat(fd, part, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+		    S_ISLNK(st.st_mode))
+			err = ELOOP;
+		if (fd != dirfd)
+			close(fd);
+		if (next < 0) {
+			errno = err;
+			return -1;
+		}
+		fd = next;
+		p += n + 1;
+	}
+	return fd;
+}
+
+static void parent_close(int fd, int dirfd)
+{
+	if (fd != dirfd)
+		close(fd);
+}
+
+void version_read_at(int dirfd, const char *name, struct version_read *res)
+{
+	memset(res, 0, sizeof(*res));
+	const char *base;
+	int pfd = parent_at(dirfd, name, &base);
+	if (pfd < 0) {
+		res->err = errno;
+		if (errno == ELOOP || errno == ENOTDIR) {
+			corrupt(res, errno == ELOOP ? "has a symbolic link in its path"
+						    : "has a part of its path that is not a directory",
+				NULL, 0);
+			return;
+		}
+		res->status = errno == ENOENT ? VERSION_MISSING : VERSION_UNREADABLE;
+		return;
+	}
+	read_in(pfd, base, res);
+	parent_close(pfd, dirfd);
+}
+
+int version_write_at(int dirfd, const char *name, int32_t version)
+{
+	const char *base;
+	int pfd = parent_at(dirfd, name, &base);
+	if (pfd < 0)
+		return errno;
+	int err = write_in(pfd, base, version);
+	parent_close(pfd, dirfd);
+	return err;
 }

@@ -30,7 +30,9 @@ struct version_read {
  * around them, value 0..2147483647. Returns 0, or -1 if corrupt. */
 int version_parse(const char *buf, size_t len, int32_t *out);
 
-/* Reads name in the directory dirfd without following a symlink and
+/* name is a file name or a relative path below dirfd (pgdata/PG_VERSION):
+ * its directories are opened one by one, never following a symlink.
+ * Reads name in the directory dirfd without following a symlink and
  * without opening anything but a regular file; a file with more than one
  * link is corrupt, and its content is never read. */
 void version_read_at(int dirfd, const char *name, struct version_read *res);

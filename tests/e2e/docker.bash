@@ -148,6 +148,26 @@ seed_v1() { # VOLUME
 
 # Waits, bounded, until a Go template over `docker inspect` of a container
 # gives a number >= MIN (RestartCount, say).
+# The exit code of a container that a restart policy keeps restarting, read
+# in the same inspect as its status, between two runs (status restarting or
+# exited): during a run Docker shows 0. (.State.Running stays true while
+# restarting.) Bounded: gives up after TIMEOUT (default E2E_TIMEOUT) seconds.
+stopped_exit_code() { # CONTAINER [TIMEOUT]
+	local c=$1 t=${2:-$E2E_TIMEOUT} end v
+	end=$((SECONDS + t))
+	while :; do
+		v=$("$DOCKER" inspect -f '{{.State.Status}} {{.State.ExitCode}}' "$c" 2>/dev/null)
+		case ${v%% *} in
+		restarting | exited) echo "${v#* }"; return 0 ;;
+		esac
+		if [ "$SECONDS" -ge "$end" ]; then
+			echo "timed out after ${t}s: $c is still running ($v)" >&2
+			return 1
+		fi
+		sleep 0.05
+	done
+}
+
 wait_inspect_ge() { # CONTAINER TEMPLATE MIN [TIMEOUT]
 	local c=$1 tpl=$2 min=$3 t=${4:-$E2E_TIMEOUT} end v
 	end=$((SECONDS + t))

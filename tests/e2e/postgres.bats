@@ -29,12 +29,13 @@ teardown_file() {
 
 pg_ready() { wait_log "$1" 'database system is ready to accept connections' "${2:-60}"; }
 
-@test "postgres 1/5: a new volume: 66 until initdb has run (pg-init), then PostgreSQL 15 runs under volinit as postgres" {
+@test "postgres 1/5: a new volume: 80 until initdb has run (pg-init), then PostgreSQL 15 runs under volinit as postgres" {
 	local c mp
 	run podman run --rm -v "$PGVOL:$MNT" "$PG:15"
 	echo "$output"
-	assert_eq "$status" 66 "start on an empty volume"
-	assert_contains "$output" "volinit: FATAL: volume \"pgdata\": $MNT/pgdata is missing"
+	assert_eq "$status" 80 "start on an empty volume"
+	assert_contains "$output" "volinit: FATAL: incompatible persistent state in volume \"pgdata\" ($MNT): schema_version=none, expected=15"
+	assert_contains "$output" "volinit: hint: the volume is empty and on_missing = fail"
 
 	run podman run --rm -v "$PGVOL:$MNT" --entrypoint /usr/local/bin/pg-init "$PG:15"
 	echo "$output"
@@ -78,14 +79,14 @@ pg_ready() { wait_log "$1" 'database system is ready to accept connections' "${2
 	logs=$(podman logs "$c" 2>&1)
 	echo "$logs"
 	assert_eq "$status" 80 "exit code"
-	assert_contains "$logs" "volinit: FATAL: incompatible persistent state in volume \"pgdata\" ($MNT/pgdata): schema_version=15, expected=16"
+	assert_contains "$logs" "volinit: FATAL: incompatible persistent state in volume \"pgdata\" ($MNT): schema_version=15, expected=16"
 	refute_contains "$logs" "PostgreSQL"
 	assert_eq "$(cat "$(vol_path "$PGVOL")/pgdata/PG_VERSION")" 15 "PG_VERSION"
 	# Offline, from the 16 image, without starting anything.
 	run podman run --rm -v "$PGVOL:$MNT" --entrypoint /sbin/volinit "$PG:16" status
 	echo "$output"
 	assert_eq "$status" 0 "status"
-	assert_contains "$output" "PG_VERSION = 15"
+	assert_contains "$output" "pgdata/PG_VERSION = 15"
 }
 
 @test "postgres 4/5: what PostgreSQL itself prints for a major mismatch (a copy of the volume whose PG_VERSION says 14)" {
@@ -105,7 +106,11 @@ pg_ready() { wait_log "$1" 'database system is ready to accept connections' "${2
 }
 
 @test "postgres 5/5: pg_basebackup can copy a data directory that volinit guards" {
-	local c
+	local c mp
+	# volinit's state is root's, mode 0700, beside PGDATA and not in it.
+	mp=$(vol_path "$PGVOL")
+	assert_eq "$(stat -c '%U %a' "$mp/.volinit")" "root 700" ".volinit/"
+	[ ! -e "$mp/pgdata/.volinit" ]
 	c=$(name pg15)
 	podman start "$c" >/dev/null
 	pg_ready "$c" 60

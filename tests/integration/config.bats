@@ -288,14 +288,18 @@ EOF
 	config_error 2 path
 }
 
-@test "config 17: version_file with a slash" {
-	cfg <<EOF
+@test "config 17: version_file absolute, or with '.', '..', an empty part, a trailing slash, or in .volinit" {
+	local f
+	for f in /schema_version.txt sub//x sub/./x sub/../x ./x sub/ .volinit/journal.jsonl; do
+		rm -f "$T/ran"
+		cfg <<EOF
 [data]
 path = $V
-version_file = sub/schema_version.txt
+version_file = $f
 expected = 2
 EOF
-	config_error 3 version_file
+		config_error 3 version_file
+	done
 }
 
 @test "config 18: version_file '..'" {
@@ -761,6 +765,60 @@ EOF
 }
 
 # --- command lines: 64 -----------------------------------------------------------
+
+# version_file as a relative path below the volume (pgdata/PG_VERSION: the
+# volume mounted one level above PostgreSQL's data directory, so that
+# .volinit/ sits beside PGDATA and not in it).
+@test "version 22: version_file = pgdata/PG_VERSION is read beneath the volume; .volinit/ stays beside pgdata" {
+	mkdir "$V/pgdata"
+	printf '2\n' >"$V/pgdata/PG_VERSION"
+	rm "$V/schema_version.txt"
+	printf '[data]\npath = %s\nversion_file = pgdata/PG_VERSION\nexpected = 2\n' "$V" >"$CFG"
+	start
+	assert_status 0
+	[ -e "$T/ran" ]
+	[ -d "$V/.volinit" ]
+	[ ! -e "$V/pgdata/.volinit" ]
+	printf '1\n' >"$V/pgdata/PG_VERSION"
+	rm "$T/ran"
+	start
+	refused 80
+	assert_contains "$fatal" "schema_version=1, expected=2"
+}
+
+@test "version 23: stamp writes pgdata/PG_VERSION in place, owned as its directory, no temporary file left" {
+	requires_root
+	mkdir "$V/pgdata"
+	chown 4242:4243 "$V/pgdata"
+	printf '1\n' >"$V/pgdata/PG_VERSION"
+	printf '[data]\npath = %s\nversion_file = pgdata/PG_VERSION\nexpected = 2\n' "$V" >"$CFG"
+	run_volinit stamp -c "$CFG" data 2
+	assert_status 0
+	[ "$(cat "$V/pgdata/PG_VERSION")" = 2 ]
+	[ "$(stat -c %u:%g "$V/pgdata/PG_VERSION")" = 4242:4243 ]
+	[ "$(find "$V/pgdata" -mindepth 1 | wc -l)" -eq 1 ]
+	[ "$(cat "$V/schema_version.txt")" = 2 ] # the old one, untouched
+}
+
+@test "version 24: a symlink in version_file's path is never followed (65); a file there is 65 too; a missing directory is a missing file" {
+	mkdir -p "$T/outside"
+	printf '2\n' >"$T/outside/PG_VERSION"
+	ln -s "$T/outside" "$V/pgdata"
+	printf '[data]\npath = %s\nversion_file = pgdata/PG_VERSION\nexpected = 2\n' "$V" >"$CFG"
+	version_error
+	assert_contains "$fatal" "symbolic link"
+	rm "$V/pgdata"
+	printf 'x\n' >"$V/pgdata"
+	rm -f "$T/ran"
+	version_error
+	rm "$V/pgdata"
+	# No pgdata at all, on a volume with data (schema_version.txt): no
+	# version file and no baseline, 80.
+	rm -f "$T/ran"
+	start
+	refused 80
+	[ "$(cat "$T/outside/PG_VERSION")" = 2 ]
+}
 
 @test "cmdline 01: --expect with a relative path" {
 	run_volinit --expect vol=2 -- "$PROBE" touch "$T/ran"

@@ -565,7 +565,7 @@ hold_conf() {
 	hold_conf
 	start_bg "$PROBE" reset exec "$VOLINIT" -c "$CFG" -- "$PROBE" touch "$T/ran"
 	local pid=$BG_PID
-	wait_for_line "$T/stderr" "^$(refusal 1 2 | sed 's/[][().*^$]/\\&/g')\$"
+	wait_for_line "$BG_ERR" "^$(refusal 1 2 | sed 's/[][().*^$]/\\&/g')\$"
 	assert_idle "$pid"
 	never_ran
 	# The operator who execs in can read the volume meanwhile.
@@ -575,7 +575,7 @@ hold_conf() {
 	wait_exit "$pid" 10
 	[ "$status" -ne 0 ]
 	never_ran
-	[ "$(grep -c '^volinit: FATAL: ' "$T/stderr")" -eq 1 ]
+	[ "$(grep -c '^volinit: FATAL: ' "$BG_ERR")" -eq 1 ]
 }
 
 @test "on_refuse = hold lets go of the volume: the operator who execs in can stamp it (no lock wait)" {
@@ -583,7 +583,7 @@ hold_conf() {
 	printf 'lock_timeout = 1\n' >>"$CFG"
 	start_bg "$PROBE" reset exec "$VOLINIT" -c "$CFG" -- "$PROBE" touch "$T/ran"
 	local pid=$BG_PID
-	wait_for_line "$T/stderr" '^volinit: FATAL: incompatible persistent state'
+	wait_for_line "$BG_ERR" '^volinit: FATAL: incompatible persistent state'
 	assert_idle "$pid"
 	[ ! -e "$V/.volinit/holders/"* ]
 	run timeout -k 5 "$VI_TIMEOUT" "$VOLINIT" stamp -c "$CFG" data 2 3>&-
@@ -603,7 +603,7 @@ hold_conf() {
 	local upid=$BG_PID vpid
 	vpid=$(ns_init "$upid")
 	BG_PIDS+=("$vpid")
-	wait_for_line "$T/stderr" '^volinit: FATAL: incompatible persistent state'
+	wait_for_line "$BG_ERR" '^volinit: FATAL: incompatible persistent state'
 	assert_idle "$vpid"
 	kill -TERM "$vpid"
 	wait_exit "$upid" 10

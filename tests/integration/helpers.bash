@@ -29,6 +29,7 @@ common_setup() {
 	T=$(mktemp -d "${BATS_TMPDIR:-/tmp}/volinit-it.XXXXXX")
 	unset VOLINIT_CONFIG VOLINIT_IMAGE
 	BG_PIDS=()
+	declare -gA BG_ERRS=()
 	MOUNTS=()
 }
 
@@ -160,12 +161,20 @@ wait_for_line() {
 	done
 }
 
-# start_bg CMD...: CMD in the background, stdin /dev/null, stdout to
-# $T/stdout, stderr to $T/stderr, fd 3 (bats' own) closed. Sets BG_PID.
+# start_bg CMD...: CMD in the background, stdin /dev/null, fd 3 (bats' own)
+# closed, stdout and stderr to files of its own, $T/bg.N.stdout and
+# $T/bg.N.stderr (N counts the test's start_bg calls), never run_volinit's
+# $T/stdout and $T/stderr: a writer that starts late would truncate what a
+# later run_volinit wrote there. Sets BG_PID, BG_OUT and BG_ERR (the paths);
+# wait_exit reads BG_ERR of the pid it waits for.
 start_bg() {
-	"$@" </dev/null >"$T/stdout" 2>"$T/stderr" 3>&- &
+	local n=${#BG_PIDS[@]}
+	BG_OUT=$T/bg.$n.stdout
+	BG_ERR=$T/bg.$n.stderr
+	"$@" </dev/null >"$BG_OUT" 2>"$BG_ERR" 3>&- &
 	BG_PID=$!
 	BG_PIDS+=("$BG_PID")
+	BG_ERRS[$BG_PID]=$BG_ERR
 }
 
 # proc_state PID: the state letter of PID (R, S, Z...), empty when gone.
@@ -177,9 +186,10 @@ proc_state() {
 }
 
 # wait_exit PID [SECONDS]: waits, bounded, for our background child PID to
-# end; sets status to its exit status. On timeout, kills it and fails.
+# end; sets status to its exit status and output to its stderr (BG_ERR of a
+# start_bg, else $T/stderr). On timeout, kills it and fails.
 wait_exit() {
-	local pid=$1 t=${2:-$VI_TIMEOUT} end st
+	local pid=$1 t=${2:-$VI_TIMEOUT} end st err=${BG_ERRS[$1]:-$T/stderr}
 	end=$((SECONDS + t))
 	while :; do
 		st=$(proc_state "$pid")
@@ -193,9 +203,9 @@ wait_exit() {
 	done
 	status=0
 	wait "$pid" || status=$?
-	output=$(cat "$T/stderr" 2>/dev/null)
-	echo "pid $pid exited with status $status; stderr:"
-	cat "$T/stderr" 2>/dev/null
+	output=$(cat "$err" 2>/dev/null)
+	echo "pid $pid exited with status $status; stderr ($err):"
+	cat "$err" 2>/dev/null
 }
 
 # children_of PID: the pids whose parent is PID, one per line.
@@ -236,7 +246,7 @@ ns_init() {
 		done
 		if [ -z "$(proc_state "$upid")" ] || [ "$(proc_state "$upid")" = Z ]; then
 			echo "unshare ($upid) ended before volinit was seen; stderr:" >&2
-			cat "$T/stderr" >&2
+			cat "${BG_ERRS[$upid]:-$T/stderr}" >&2
 			return 1
 		fi
 		if [ "$SECONDS" -ge "$end" ]; then
