@@ -55,24 +55,10 @@ bool state_is_ours(const struct stat *st)
 	return S_ISREG(st->st_mode) && st->st_nlink == 1 && st->st_uid == geteuid();
 }
 
-static const char *kind(mode_t mode)
-{
-	switch (mode & S_IFMT) {
-	case S_IFREG: return "a regular file";
-	case S_IFLNK: return "a symbolic link";
-	case S_IFDIR: return "a directory";
-	case S_IFIFO: return "a FIFO";
-	case S_IFCHR: return "a character device";
-	case S_IFBLK: return "a block device";
-	case S_IFSOCK: return "a socket";
-	default: return "not a regular file";
-	}
-}
-
 const char *state_describe(const struct stat *st, char *buf, size_t len)
 {
 	if (!S_ISREG(st->st_mode))
-		snprintf(buf, len, "%s", kind(st->st_mode));
+		snprintf(buf, len, "%s", volume_kind_name(st->st_mode));
 	else if (st->st_nlink != 1)
 		snprintf(buf, len, "a regular file with %lu links (hard-linked)",
 			 (unsigned long)st->st_nlink);

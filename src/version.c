@@ -1,6 +1,7 @@
 /* version: strict reading and atomic writing of version files (version.h). */
 #include "version.h"
 #include "jbuf.h"
+#include "volume.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -51,19 +52,6 @@ static void corrupt(struct version_read *res, const char *why, const unsigned ch
 	res->status = VERSION_CORRUPT;
 }
 
-static const char *file_kind(mode_t mode)
-{
-	switch (mode & S_IFMT) {
-	case S_IFLNK: return "a symbolic link";
-	case S_IFDIR: return "a directory";
-	case S_IFIFO: return "a FIFO";
-	case S_IFCHR: return "a character device";
-	case S_IFBLK: return "a block device";
-	case S_IFSOCK: return "a socket";
-	default: return "not a regular file";
-	}
-}
-
 /* A version file with more than one link is corrupt: another name of the
  * same file could be one the app may not read, so its bytes are not shown. */
 static void hard_linked(struct version_read *res, const struct stat *st)
@@ -87,7 +75,7 @@ static void read_in(int dirfd, const char *name, struct version_read *res)
 	if (!S_ISREG(st.st_mode)) {
 		res->status = VERSION_CORRUPT;
 		snprintf(res->detail, sizeof(res->detail), "is %s, not a regular file",
-			 file_kind(st.st_mode));
+			 volume_kind_name(st.st_mode));
 		return;
 	}
 	if (st.st_nlink != 1) {

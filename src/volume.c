@@ -116,3 +116,17 @@ int volume_is_mountpoint(const char *path)
 	errno = err;
 	return rc;
 }
+
+const char *volume_kind_name(mode_t mode)
+{
+	switch (mode & S_IFMT) {
+	case S_IFREG: return "a regular file";
+	case S_IFLNK: return "a symbolic link";
+	case S_IFDIR: return "a directory";
+	case S_IFIFO: return "a FIFO";
+	case S_IFCHR: return "a character device";
+	case S_IFBLK: return "a block device";
+	case S_IFSOCK: return "a socket";
+	default: return "not a regular file";
+	}
+}

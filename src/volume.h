@@ -4,6 +4,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/types.h>
 
 /* The directory volinit keeps its own state in, ignored when deciding
  * whether a volume is empty. */
@@ -25,5 +26,8 @@ int volume_is_mountpoint_at(int dirfd);
 
 /* The same for a path (opened once). */
 int volume_is_mountpoint(const char *path);
+
+/* What an entry is, for messages: "a regular file", "a FIFO", ... */
+const char *volume_kind_name(mode_t mode);
 
 #endif
