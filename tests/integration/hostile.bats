@@ -168,8 +168,9 @@ racer_stop() {
 	# to the sentinel's dir 150 ms after volinit made them, while every
 	# open of volinit's (not its hook's) is slowed to 100 ms: after it has
 	# opened them, before it makes the second link.
-	racer_bg "$TD/racer.out" --once 25 --delay 150 "$VOL" "d=symlink:$S/dir" "e=symlink:$S/dir"
-	run traced "$MG_TIMEOUT" -e trace=openat,openat2 -e inject=openat,openat2:delay_exit=100000 -- \
+	# Bounds for a slow, loaded machine: every open is 100 ms slower here.
+	racer_bg "$TD/racer.out" --once 100 --delay 150 "$VOL" "d=symlink:$S/dir" "e=symlink:$S/dir"
+	run traced 150 -e trace=openat,openat2 -e inject=openat,openat2:delay_exit=100000 -- \
 		migrate -c "$CONF"
 	echo "$output"
 	mg_wait_exit "$RPID" || true
@@ -190,7 +191,8 @@ racer_stop() {
 	for i in $(seq 1 20); do
 		echo 1 >"$VOL/schema_version.txt"
 		# The look at each entry slowed down: the racer swaps between it and the open.
-		run traced 10 -e trace=newfstatat,statx -e inject=newfstatat,statx:delay_exit=20000 -- \
+		# A hang is for ever; a slow, loaded machine gets 60 s a run.
+		run traced 60 -e trace=newfstatat,statx -e inject=newfstatat,statx:delay_exit=20000 -- \
 			migrate -c "$CONF"
 		echo "run $i: $status"
 		if [ "$status" -ne 0 ] && [ "$status" -ne 73 ]; then
