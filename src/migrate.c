@@ -127,6 +127,38 @@ static bool execve_can_run(const char *path)
 	       (n == 4 && memcmp(head, "\x7f" "ELF", 4) == 0);
 }
 
+int migrate_slice(const struct migrate_step *hooks, size_t nhooks, int32_t from, int32_t to,
+		  struct migrate_slice *s)
+{
+	memset(s, 0, sizeof(*s));
+	/* Sorted: two hooks for one step stand side by side, found even
+	 * outside the path this volume takes. */
+	for (size_t i = 1; i < nhooks; i++) {
+		if (hooks[i].to == hooks[i - 1].to) {
+			s->dup = i;
+			return 78;
+		}
+	}
+	/* The steps from+1..to, each exactly once: a run of consecutive
+	 * hooks. The plan is a slice of the list, never larger than it. */
+	size_t first = 0;
+	while (first < nhooks && hooks[first].to <= from)
+		first++;
+	int32_t want = from + 1;
+	size_t i = first;
+	for (; want <= to; want++, i++) {
+		if (i >= nhooks || hooks[i].to != want) {
+			s->missing = want;
+			return 80;
+		}
+		if (want == to)
+			break;
+	}
+	s->first = first;
+	s->n = to > from ? i - first + 1 : 0;
+	return 0;
+}
+
 int migrate_plan(const struct volume_conf *v, int32_t from, struct migrate_plan *plan)
 {
 	memset(plan, 0, sizeof(*plan));
@@ -162,36 +194,25 @@ int migrate_plan(const struct volume_conf *v, int32_t from, struct migrate_plan 
 		free(hooks);
 		return 80;
 	}
-	/* Sorted: two hooks for one step stand side by side, found even
-	 * outside the path this volume takes. */
-	for (size_t i = 1; i < nhooks; i++) {
-		if (hooks[i].to == hooks[i - 1].to) {
-			log_fatal(78, v->name, "migrations %s: two hooks for step %d: \"%s\" and \"%s\"",
-				  v->migrations, (int)hooks[i].to, hooks[i - 1].hook, hooks[i].hook);
-			free(hooks);
-			return 78;
-		}
+	struct migrate_slice sl;
+	int rc = migrate_slice(hooks, nhooks, from, v->expected, &sl);
+	if (rc == 78) {
+		log_fatal(78, v->name, "migrations %s: two hooks for step %d: \"%s\" and \"%s\"",
+			  v->migrations, (int)hooks[sl.dup].to, hooks[sl.dup - 1].hook,
+			  hooks[sl.dup].hook);
+		free(hooks);
+		return 78;
 	}
-	/* The steps from+1..expected, each exactly once: a run of consecutive
-	 * hooks. The plan is a slice of the list, never larger than it. */
-	size_t first = 0;
-	while (first < nhooks && hooks[first].to <= from)
-		first++;
-	int32_t want = from + 1;
-	size_t i = first;
-	for (; want <= v->expected; want++, i++) {
-		if (i >= nhooks || hooks[i].to != want) {
-			snprintf(why, sizeof(why), "no hook for step %d -> %d in %s: name it %d or "
-				 "%04d-what-it-does", (int)want - 1, (int)want, v->migrations,
-				 (int)want, (int)want);
-			guard_report_unmigratable(v, from, why);
-			free(hooks);
-			return 80;
-		}
-		if (want == v->expected)
-			break;
+	if (rc == 80) {
+		int32_t want = sl.missing;
+		snprintf(why, sizeof(why), "no hook for step %d -> %d in %s: name it %d or "
+			 "%04d-what-it-does", (int)want - 1, (int)want, v->migrations,
+			 (int)want, (int)want);
+		guard_report_unmigratable(v, from, why);
+		free(hooks);
+		return 80;
 	}
-	size_t n = v->expected > from ? i - first + 1 : 0;
+	size_t first = sl.first, n = sl.n;
 	memmove(hooks, hooks + first, n * sizeof(*hooks));
 	plan->steps = hooks;
 	plan->n = n;

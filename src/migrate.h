@@ -26,6 +26,18 @@ struct migrate_plan {
  * with *step set, or -1 when the name is no hook's. */
 int migrate_hook_step(const char *name, int32_t *step);
 
+struct migrate_slice {
+	size_t first, n;   /* on 0: the plan is hooks[first] .. hooks[first + n - 1] */
+	size_t dup;        /* on 78: hooks[dup - 1] and hooks[dup] stand for one step */
+	int32_t missing;   /* on 80: the step that no hook stands for */
+};
+
+/* Where the steps from+1..to stand in hooks (sorted by step), pure:
+ * returns 0 (n = 0 when from >= to), 78 when two hooks stand for one step,
+ * even outside from..to, or 80 when a step has no hook. Logs nothing. */
+int migrate_slice(const struct migrate_step *hooks, size_t nhooks, int32_t from, int32_t to,
+		  struct migrate_slice *s);
+
 /* Finds every hook from..to before anything runs. Returns 0, 78 (two hooks
  * for a step), 80 (a missing step, no migrations directory) or 126 (a hook
  * that is not executable), after a FATAL line. */
