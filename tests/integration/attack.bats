@@ -77,3 +77,16 @@ plant_state() {
 	[ "$(cat "$VOL/data.txt")" = "real data" ]
 	[ "$(cat "$VOL/schema_version.txt")" = 2 ]
 }
+
+@test "a name planted by the app with a newline and an ESC (a holders file) never forges a log line nor reaches the terminal raw: escaped in the warning" {
+	chown $NOBODY:$NOBODY "$VOL" "$VOL/data.txt" "$VOL/schema_version.txt"
+	as_app sh -c 'mkdir -p .volinit/holders && : >".volinit/holders/x$(printf "\nvolinit: FATAL: forged\033[2J")"'
+	run_volinit -c "$CONF" -- "$PROBE" touch "$T/ran"
+	assert_status 0
+	[ -e "$T/ran" ]
+	# One line, the warning; no FATAL line; no ESC byte anywhere.
+	[ "$(grep -c '' "$T/stderr")" -eq 1 ]
+	[ "$(grep -c '^volinit: FATAL' "$T/stderr" || true)" -eq 0 ]
+	[ "$(tr -dc '\033' <"$T/stderr" | wc -c)" -eq 0 ]
+	assert_contains "$output" 'holders/x\nvolinit: FATAL: forged\x1b[2J'
+}
