@@ -86,7 +86,16 @@ void log_msg(enum log_level level, const char *volume, int code, const char *fmt
 	} else {
 		jbuf_puts(&b, "volinit: ");
 		jbuf_puts(&b, level_prefix[level]);
-		jbuf_puts(&b, msg);
+		/* Names from the volume (the app's) reach messages: a newline
+		 * would forge a line, an ESC drive the operator's terminal. */
+		for (const unsigned char *p = (const unsigned char *)msg; *p; p++) {
+			if (*p == '\n')
+				jbuf_puts(&b, "\\n");
+			else if (*p < 0x20 || *p == 0x7f)
+				jbuf_printf(&b, "\\x%02x", *p);
+			else
+				jbuf_add(&b, (const char *)p, 1);
+		}
 	}
 	line[b.len++] = '\n';
 	ssize_t off = 0;

@@ -150,6 +150,11 @@ static void take_file(struct taking *t, int dirfd, const char *name, const char 
 	if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISREG(st.st_mode) ||
 	    st.st_nlink != 1 || is_volinits(&st, 0600))
 		return;
+	/* A dirty marker of another user's is the app's (it can replace all
+	 * of .volinit/): never made volinit's, so that it is refused, never
+	 * trusted to restore a snapshot/ of the app's making. */
+	if (strcmp(name, DIRTY) == 0 && st.st_uid != geteuid())
+		return;
 	struct stat was = st;
 	int fd = state_openat(dirfd, name, O_RDONLY, &st);
 	if (fd < 0)
@@ -328,6 +333,15 @@ int state_dirty_load(int voldirfd, struct dirty_record *r, char *why, size_t len
 		snprintf(why, len, "%s/" DIRTY " is %s", VOLUME_STATE_DIR,
 			 state_describe(&st, d, sizeof(d)));
 		errno = EMLINK;
+		return -1;
+	}
+	/* Not volinit's: written by the app, which could name its own
+	 * snapshot/ in it. Refused, never restored from. */
+	if (st.st_uid != geteuid()) {
+		close(fd);
+		snprintf(why, len, "%s/" DIRTY " is %s: not a marker volinit wrote",
+			 VOLUME_STATE_DIR, state_describe(&st, d, sizeof(d)));
+		errno = EPERM;
 		return -1;
 	}
 	static char text[RECORD_MAX + 1];
