@@ -352,19 +352,31 @@ static enum trust_result check(struct walk *w, bool is_dir, const struct volume_
 	return rc;
 }
 
-enum trust_result trust_check(const char *path, const char *what, bool is_dir,
-			      const struct volume_conf *vols, size_t nvols, char *err,
-			      size_t errlen)
+/* Walks path as check does, on a walk of its own (*w, NULL when it could
+ * not be had); the caller closes its descriptors and frees it. */
+static enum trust_result start(const char *path, const char *what, bool is_dir,
+			       const struct volume_conf *vols, size_t nvols, char *err,
+			       size_t errlen, struct walk **w)
 {
-	struct walk *w = calloc(1, sizeof(*w));
-	if (!w) {
+	*w = calloc(1, sizeof(**w));
+	if (!*w) {
 		snprintf(err, errlen, "%s %s: out of memory", what, path);
 		errno = ENOMEM;
 		return TRUST_SYSTEM;
 	}
-	*w = (struct walk){ .what = what, .path = path, .err = err, .errlen = errlen,
-			    .euid = geteuid() };
-	enum trust_result rc = check(w, is_dir, vols, nvols);
+	**w = (struct walk){ .what = what, .path = path, .err = err, .errlen = errlen,
+			     .euid = geteuid() };
+	return check(*w, is_dir, vols, nvols);
+}
+
+enum trust_result trust_check(const char *path, const char *what, bool is_dir,
+			      const struct volume_conf *vols, size_t nvols, char *err,
+			      size_t errlen)
+{
+	struct walk *w;
+	enum trust_result rc = start(path, what, is_dir, vols, nvols, err, errlen, &w);
+	if (!w)
+		return rc;
 	if (rc == TRUST_OK) {
 		close(w->fd);
 		close_keep_errno(w->parent);
@@ -378,15 +390,10 @@ enum trust_result trust_open(const char *path, const char *what, bool is_dir,
 			     size_t errlen)
 {
 	*fd = -1;
-	struct walk *w = calloc(1, sizeof(*w));
-	if (!w) {
-		snprintf(err, errlen, "%s %s: out of memory", what, path);
-		errno = ENOMEM;
-		return TRUST_SYSTEM;
-	}
-	*w = (struct walk){ .what = what, .path = path, .err = err, .errlen = errlen,
-			    .euid = geteuid() };
-	enum trust_result rc = check(w, is_dir, vols, nvols);
+	struct walk *w;
+	enum trust_result rc = start(path, what, is_dir, vols, nvols, err, errlen, &w);
+	if (!w)
+		return rc;
 	if (rc != TRUST_OK) {
 		free(w);
 		return rc;
