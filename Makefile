@@ -100,7 +100,7 @@ e2e-docker: test-deps $(BUILD)/volinit-static helpers
 # on NULL); any report fails the run (reports go to files, counted after).
 SAN_FLAGS = CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
 	LDFLAGS="-fsanitize=address,undefined"
-sanitize: test-deps
+sanitize: test-deps helpers
 	$(MAKE) --no-print-directory BUILD=build/san $(SAN_FLAGS) \
 		build/san/volinit $(UNIT_SRCS:tests/unit/%.c=build/san/unit/%) helpers
 	@sh tools/sanitize.sh build/san

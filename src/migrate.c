@@ -213,7 +213,8 @@ int migrate_plan(const struct volume_conf *v, int32_t from, struct migrate_plan 
 		return 80;
 	}
 	size_t first = sl.first, n = sl.n;
-	memmove(hooks, hooks + first, n * sizeof(*hooks));
+	if (n > 0) /* hooks is NULL when the directory held none */
+		memmove(hooks, hooks + first, n * sizeof(*hooks));
 	plan->steps = hooks;
 	plan->n = n;
 	for (size_t k = 0; k < n; k++) {
@@ -341,7 +342,7 @@ static int fail_step(const struct volume_conf *v, int voldirfd, const struct mig
 	if (err) {
 		log_fatal(code, v->name, "volume \"%s\" (%s): migration step %d -> %d (%s) %s, and "
 					 "the restore failed: %s: %s", v->name, v->path, (int)s->to - 1,
-			  (int)s->to, s->hook, why, where, strerror(err));
+			  (int)s->to, s->hook, why, where, snapshot_strerror(err));
 		log_hint(v->name, "the snapshot is kept in %s/.volinit/snapshot; the next start "
 				  "restores it again", v->path);
 		return code;
@@ -499,7 +500,7 @@ int migrate_recover(const struct volume_conf *v, int voldirfd, const struct obse
 			  : snapshot_restore(voldirfd, where, sizeof(where));
 	if (err) {
 		log_fatal(82, v->name, "volume \"%s\" (%s): cannot restore the snapshot: %s: %s",
-			  v->name, v->path, where, strerror(err));
+			  v->name, v->path, where, snapshot_strerror(err));
 		return 82;
 	}
 	if ((err = state_dirty_clear(voldirfd)) != 0) {
