@@ -8,6 +8,7 @@
  * resolved a second time: the volume may change under the walk. */
 #include "snapshot.h"
 #include "log.h"
+#include "signals.h"
 #include "state.h"
 #include "volume.h"
 #include "walk.h"
@@ -40,6 +41,25 @@
  * that many, re-reached from the destination root and checked by inode. */
 #define LINK_FDS 256
 
+/* A stop signal (TERM, INT, QUIT) ends a walk that may stop (the snapshot,
+ * which changes nothing on the volume): looked for every STOP_EVERY
+ * entries, a signal number in sig, the walk ended with EINTR. */
+#define STOP_EVERY 64
+
+struct stop {
+	bool may;
+	unsigned n;
+	int sig;
+};
+
+static int stop_asked(struct stop *s)
+{
+	if (!s->may || ++s->n % STOP_EVERY != 0)
+		return 0;
+	s->sig = signals_take_stop();
+	return s->sig ? EINTR : 0;
+}
+
 struct copy {
 	struct walk_links links;
 	int dstroot;
@@ -47,7 +67,7 @@ struct copy {
 	int proc;             /* /proc/self/fd usable: 1, not: 0, not known yet: -1 */
 	int clone;            /* FICLONE works: 1, does not: 0, not known yet: -1 */
 	bool into_volume;     /* a restore: what is kept there (mounts) stays */
-	struct walk_list *mounts;
+	struct stop stop;
 };
 
 static void proc_fd(char *buf, size_t len, int fd)
@@ -449,9 +469,12 @@ static int make_dir(struct copy *c, struct walk_entry *e)
 static int copy_step(void *ctx, enum walk_event ev, struct walk_entry *e)
 {
 	struct copy *c = ctx;
+	int err = ev == WALK_LEAVE ? 0 : stop_asked(&c->stop);
+	if (err)
+		return err;
 	switch (ev) {
 	case WALK_MOUNT:
-		return c->mounts ? walk_list_add(c->mounts, e->path) : 0;
+		return 0;
 	case WALK_ENTER:
 		return make_dir(c, e);
 	case WALK_LEAVE:
@@ -462,17 +485,21 @@ static int copy_step(void *ctx, enum walk_event ev, struct walk_entry *e)
 	return 0;
 }
 
-/* The tree, then the root directory's own owner, mode, attributes and
- * times (the snapshot directory carries the volume root's, so a restore
- * puts them back), then a sync of the whole filesystem: durable when it
- * returns. On an error, where gets the path (relative) it happened at. */
-static int copy_volume(int src, int dst, bool into_volume, struct walk_list *mounts,
-		       char *where, size_t len)
+/* The tree (state: volinit's state directory, left out; see walk_tree),
+ * then the root directory's own owner, mode, attributes and times (the
+ * snapshot directory carries the volume root's, so a restore puts them
+ * back), then a sync of the whole filesystem: durable when it returns. On
+ * an error, where gets the path (relative) it happened at. stop: NULL, or
+ * where a stop signal that ended the copy (EINTR) is put. */
+static int copy_volume(int src, int dst, const struct stat *state, bool into_volume,
+		       int *stop, char *where, size_t len)
 {
 	struct copy c = { .dstroot = dst, .proc = -1, .clone = -1, .into_volume = into_volume,
-			  .mounts = mounts };
+			  .stop = { .may = stop != NULL } };
 	snprintf(where, len, ".");
-	int err = walk_tree(src, dst, WALK_SKIP_STATE, copy_step, &c, where, len);
+	int err = walk_tree(src, dst, state, copy_step, &c, where, len);
+	if (stop)
+		*stop = c.stop.sig;
 	walk_links_free(&c.links);
 	struct stat root;
 	if (!err && fstat(src, &root) != 0)
@@ -528,12 +555,12 @@ static int clear_step(void *ctx, enum walk_event ev, struct walk_entry *e)
 	return 0;
 }
 
-/* Removes everything below dirfd (but .volinit when skip_state) that is
- * not a mount or above one. Returns the first error (failed names it). */
-static int clear_tree(int dirfd, unsigned flags, struct clearing *cl)
+/* Removes everything below dirfd (but volinit's state, as walk_tree) that
+ * is not a mount or above one. Returns the first error (failed names it). */
+static int clear_tree(int dirfd, const struct stat *state, struct clearing *cl)
 {
 	char where[4096];
-	int err = walk_tree(dirfd, -1, flags, clear_step, cl, where, sizeof(where));
+	int err = walk_tree(dirfd, -1, state, clear_step, cl, where, sizeof(where));
 	if (err && !cl->err) {
 		cl->err = err;
 		snprintf(cl->failed, sizeof(cl->failed), "%s", where);
@@ -550,7 +577,7 @@ static void remove_tree_at(int sfd, const char *name)
 		return;
 	}
 	struct clearing cl = { .err = 0 };
-	clear_tree(fd, 0, &cl);
+	clear_tree(fd, NULL, &cl);
 	close(fd);
 	unlinkat(sfd, name, AT_REMOVEDIR);
 }
@@ -596,7 +623,7 @@ struct usage {
 	unsigned long long bytes, inodes;
 	struct walk_links links;
 	struct walk_list *mounts;
-	int err;
+	struct stop stop;
 };
 
 /* What the copy will allocate: blocks, not sizes (holes stay holes), and
@@ -604,6 +631,8 @@ struct usage {
 static int measure_step(void *ctx, enum walk_event ev, struct walk_entry *e)
 {
 	struct usage *u = ctx;
+	if (ev != WALK_LEAVE && stop_asked(&u->stop))
+		return EINTR;
 	if (ev == WALK_MOUNT)
 		return u->mounts ? walk_list_add(u->mounts, e->path) : 0;
 	if (ev == WALK_LEAVE)
@@ -634,68 +663,104 @@ static int id_of(int fd, char *id, size_t len)
 	return 0;
 }
 
-int snapshot_take_mounts(const struct volume_conf *v, int voldirfd, char *id, size_t len,
-			 struct walk_list *mounts)
+/* Fails with 73 for lack of room on the volume for need. */
+static int check_room(const struct volume_conf *v, int voldirfd, const struct usage *need)
 {
-	struct usage need = { .mounts = mounts };
-	char where[4096] = ".";
-	int err = walk_tree(voldirfd, -1, WALK_SKIP_STATE, measure_step, &need, where,
-			    sizeof(where));
-	walk_links_free(&need.links);
 	struct statvfs fs;
-	if (!err && fstatvfs(voldirfd, &fs) == 0) {
-		unsigned long long avail = (unsigned long long)fs.f_bavail * fs.f_frsize;
-		bool inodes_ok = fs.f_files == 0 || fs.f_favail >= need.inodes + 16;
-		if (avail < need.bytes + need.bytes / 64 + 65536 || !inodes_ok) {
-			log_fatal(73, v->name,
-				  "volume \"%s\" (%s): not enough free space for the snapshot: needs "
-				  "%llu KiB and %llu inodes, has %llu KiB", v->name, v->path,
-				  need.bytes / 1024, need.inodes, avail / 1024);
-			log_hint(v->name, "nothing was changed; free space on the volume, or set "
-					  "snapshot = false to migrate without a way back");
-			return 73;
-		}
+	if (fstatvfs(voldirfd, &fs) != 0)
+		return 0; /* not known: the copy itself meets ENOSPC */
+	unsigned long long avail = (unsigned long long)fs.f_bavail * fs.f_frsize;
+	bool inodes_ok = fs.f_files == 0 || fs.f_favail >= need->inodes + 16;
+	if (avail >= need->bytes + need->bytes / 64 + 65536 && inodes_ok)
+		return 0;
+	log_fatal(73, v->name,
+		  "volume \"%s\" (%s): not enough free space for the snapshot: needs %llu KiB and "
+		  "%llu inodes, has %llu KiB", v->name, v->path, need->bytes / 1024, need->inodes,
+		  avail / 1024);
+	log_hint(v->name, "nothing was changed; free space on the volume, or set snapshot = false "
+			  "to migrate without a way back");
+	return 73;
+}
+
+/* Measured, then copied into snapshot.tmp/ and published by a rename.
+ * volinit's state directory is left out by its descriptor's device and
+ * inode, whatever name the app gives it meanwhile. Returns 0 or an errno
+ * value (*stop: the stop signal that ended it with EINTR); where names the
+ * place; *room: 73 when the volume lacks the room. */
+static int take(const struct volume_conf *v, int voldirfd, struct walk_list *mounts,
+		char *id, size_t len, int *room, int *stop, char *where, size_t wlen)
+{
+	snprintf(where, wlen, ".volinit");
+	int sfd = state_open(voldirfd, true);
+	if (sfd < 0)
+		return errno;
+	struct stat state;
+	int err = fstat(sfd, &state) == 0 ? 0 : errno;
+	struct usage need = { .mounts = mounts, .stop = { .may = true } };
+	if (!err) {
+		snprintf(where, wlen, ".");
+		err = walk_tree(voldirfd, -1, &state, measure_step, &need, where, wlen);
+		*stop = need.stop.sig;
 	}
-	int sfd = err ? -1 : state_open(voldirfd, true);
-	int dst = -1;
-	if (!err && sfd < 0) {
-		err = errno;
-		snprintf(where, sizeof(where), ".volinit");
-	}
+	walk_links_free(&need.links);
+	if (!err && (*room = check_room(v, voldirfd, &need)) != 0)
+		err = ENOSPC;
 	/* A snapshot/ left by a crash after a finished migration (no dirty
 	 * marker): the volume is consistent, the old copy is of no use. */
 	if (!err) {
-		snprintf(where, sizeof(where), ".volinit/%s", SNAPSHOT);
+		snprintf(where, wlen, ".volinit/%s", SNAPSHOT);
 		err = put_aside(sfd);
 		remove_leftovers(sfd);
 	}
+	int dst = -1;
 	if (!err) {
-		snprintf(where, sizeof(where), ".volinit/%s", SNAPSHOT_TMP);
+		snprintf(where, wlen, ".volinit/%s", SNAPSHOT_TMP);
 		if (mkdirat(sfd, SNAPSHOT_TMP, 0700) != 0 ||
 		    (dst = walk_open(sfd, SNAPSHOT_TMP, O_RDONLY | O_DIRECTORY)) < 0)
 			err = errno;
 	}
 	/* Complete only once it is on disk: then the rename publishes it. */
 	if (!err)
-		err = copy_volume(voldirfd, dst, false, NULL, where, sizeof(where));
+		err = copy_volume(voldirfd, dst, &state, false, stop, where, wlen);
 	if (!err)
-		snprintf(where, sizeof(where), ".volinit/%s", SNAPSHOT);
+		snprintf(where, wlen, ".volinit/%s", SNAPSHOT);
 	if (!err && renameat2(sfd, SNAPSHOT_TMP, sfd, SNAPSHOT, RENAME_NOREPLACE) != 0)
 		err = errno;
 	if (!err && fsync(sfd) != 0)
 		err = errno;
-	if (!err && len && (err = id_of(dst, id, len)) != 0)
-		snprintf(where, sizeof(where), ".volinit/%s", SNAPSHOT);
+	if (!err && len)
+		err = id_of(dst, id, len);
 	if (dst >= 0)
 		close(dst);
-	if (err && sfd >= 0)
+	if (err)
 		remove_tree_at(sfd, SNAPSHOT_TMP);
-	if (sfd >= 0)
-		close(sfd);
+	close(sfd);
+	return err;
+}
+
+const char *snapshot_strerror(int err)
+{
+	return err == ESTALE ? "renamed or replaced by another process while volinit worked on it"
+			     : strerror(err);
+}
+
+int snapshot_take_mounts(const struct volume_conf *v, int voldirfd, char *id, size_t len,
+			 struct walk_list *mounts)
+{
+	char where[4096];
+	int room = 0, stop = 0;
+	int err = take(v, voldirfd, mounts, id, len, &room, &stop, where, sizeof(where));
+	if (room)
+		return room;
+	if (err == EINTR && stop) {
+		log_fatal(128 + stop, v->name, "volume \"%s\" (%s): stopped by signal %d while taking "
+					       "the snapshot; nothing on the volume was changed",
+			  v->name, v->path, stop);
+		return 128 + stop;
+	}
 	if (err) {
-		log_fatal(73, v->name, "volume \"%s\" (%s): cannot take the snapshot: %s: %s%s",
-			  v->name, v->path, where, strerror(err),
-			  err == ESTALE ? " (it changed while volinit read it)" : "");
+		log_fatal(73, v->name, "volume \"%s\" (%s): cannot take the snapshot: %s: %s",
+			  v->name, v->path, where, snapshot_strerror(err));
 		if (err == EPERM)
 			log_hint(v->name, "nothing on the volume was changed. A file capability is "
 					  "copied only with CAP_SETFCAP; snapshot = false migrates "
@@ -755,16 +820,24 @@ bool snapshot_exists(int voldirfd)
 	return found;
 }
 
-/* The volume cleared (but .volinit and its mounts), then snap copied in. */
+/* The volume cleared (but volinit's state, the directory holding snap,
+ * whatever its name now, and the volume's mounts), then snap copied in. */
 static int restore_from(int snap, int voldirfd, char *where, size_t len)
 {
+	struct stat state;
+	int sfd = openat(snap, "..", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	int err = sfd >= 0 && fstat(sfd, &state) == 0 ? 0 : errno;
+	if (sfd >= 0)
+		close(sfd);
+	if (err)
+		return err;
 	struct clearing cl = { .err = 0 };
-	int err = clear_tree(voldirfd, WALK_SKIP_STATE, &cl);
+	err = clear_tree(voldirfd, &state, &cl);
 	if (err) {
 		snprintf(where, len, "%s", cl.failed[0] ? cl.failed : ".");
 		return err;
 	}
-	return copy_volume(snap, voldirfd, true, NULL, where, len);
+	return copy_volume(snap, voldirfd, &state, true, NULL, where, len);
 }
 
 int snapshot_restore(int voldirfd, char *where, size_t len)

@@ -48,6 +48,11 @@ int snapshot_open(int voldirfd);
  * Returns 0, or an errno value with where naming what failed. */
 int snapshot_restore(int voldirfd, char *where, size_t len);
 
+/* What an error of the functions here means, for a message: ESTALE (the
+ * kernel's "Stale file handle") is an entry another process renamed or
+ * replaced while volinit worked on it. */
+const char *snapshot_strerror(int err);
+
 /* snapshot_restore, only when the snapshot present is the one named id
  * (snapshot_id): ESTALE, changing nothing, when it is another. */
 int snapshot_restore_id(int voldirfd, const char *id, char *where, size_t len);

@@ -228,12 +228,63 @@ static int take_back(int sfd, struct taking *t, bool made)
 	return 0;
 }
 
+/* The state directory this run made, checked or took back, per volume
+ * (by the volume root's device and inode): every later open gets that one
+ * again, whatever name it has by then. The app owns the volume's root and
+ * can rename .volinit/ and put a directory of its own in its place; a walk
+ * of the volume then leaves out the state it writes to, and a restore
+ * reads the snapshot it took, never the app's. */
+/* More volumes than this are reached by name, as before. */
+#define STATE_HELD_MAX 32
+
+struct held_state {
+	dev_t dev;
+	ino_t ino;
+	int fd;
+};
+
+static struct held_state held[STATE_HELD_MAX];
+static size_t nheld;
+
+/* The held state of the volume at voldirfd, still below it (renamed at
+ * most); else NULL, the entry forgotten. */
+static struct held_state *held_of(int voldirfd, struct stat *root)
+{
+	if (fstat(voldirfd, root) != 0)
+		return NULL;
+	for (size_t i = 0; i < nheld; i++) {
+		struct held_state *h = &held[i];
+		if (h->dev != root->st_dev || h->ino != root->st_ino)
+			continue;
+		struct stat self, up;
+		if (fstat(h->fd, &self) == 0 && self.st_nlink > 0 &&
+		    fstatat(h->fd, "..", &up, 0) == 0 && up.st_dev == root->st_dev &&
+		    up.st_ino == root->st_ino)
+			return h;
+		close(h->fd);
+		*h = held[--nheld];
+		return NULL;
+	}
+	return NULL;
+}
+
+static void hold_state(const struct stat *root, int fd)
+{
+	int d = nheld < STATE_HELD_MAX ? fcntl(fd, F_DUPFD_CLOEXEC, 3) : -1;
+	if (d >= 0)
+		held[nheld++] = (struct held_state){ root->st_dev, root->st_ino, d };
+}
+
 /* state_open, saying what it took back as a warning about volume v (may
  * be NULL); t gets why it failed. */
 static int open_state(int voldirfd, bool create, const struct volume_conf *v, struct taking *t)
 {
 	jbuf_init(&t->found, t->text, sizeof(t->text));
 	t->files = 0;
+	struct stat root;
+	struct held_state *h = held_of(voldirfd, &root);
+	if (h)
+		return fcntl(h->fd, F_DUPFD_CLOEXEC, 3);
 	/* O_NOFOLLOW: a .volinit planted as a symlink must not lead volinit
 	 * to read or write outside the volume; O_DIRECTORY: nothing else is
 	 * ever opened. */
@@ -254,6 +305,7 @@ static int open_state(int voldirfd, bool create, const struct volume_conf *v, st
 		errno = err;
 		return -1;
 	}
+	hold_state(&root, fd);
 	if (t->found.len > 0) {
 		char path[512], who[1100];
 		if (v)

@@ -126,7 +126,7 @@ struct walker {
 	size_t pathcap;
 	dev_t dev;        /* the root's */
 	uint64_t mnt_id;
-	unsigned flags;
+	const struct stat *state; /* left out (walk_tree), or NULL */
 };
 
 /* All entry names of fd but "." and "..". fd was just opened: its read
@@ -251,7 +251,7 @@ static int push(struct walker *w, const char *name, const struct stat *st, int f
 	*f = (struct frame){ .name = name, .st = *st, .fd = fd, .dst = dst, .dst_st = *dst_st };
 	f->pathlen = w->depth ? frame_base(w, w->depth - 1) : 0;
 	w->depth++;
-	int err = read_names(fd, w->depth == 1 && (w->flags & WALK_SKIP_STATE), f);
+	int err = read_names(fd, w->depth == 1 && w->state, f);
 	/* Bounded: the frame WALK_MAX_FDS above is closed (never the root's). */
 	if (w->depth > WALK_MAX_FDS + 1)
 		close_frame(&w->stack[w->depth - 1 - WALK_MAX_FDS]);
@@ -308,6 +308,10 @@ static int step(struct walker *w, walk_fn fn, void *ctx, const char *name)
 		int r = fn(ctx, WALK_MOUNT, &e);
 		return r > 0 ? r : 0;
 	}
+	if (S_ISDIR(st.st_mode) && w->state && same_inode(&st, w->state)) {
+		mark_kept(w); /* volinit's own state, renamed by the app */
+		return 0;
+	}
 	if (!S_ISDIR(st.st_mode)) {
 		int r = fn(ctx, WALK_FILE, &e);
 		if (r == WALK_KEEP)
@@ -330,10 +334,10 @@ static int step(struct walker *w, walk_fn fn, void *ctx, const char *name)
 	return push(w, name, &st, fd, e.dst, &e.dst_st);
 }
 
-int walk_tree(int root, int dst_root, unsigned flags, walk_fn fn, void *ctx, char *where,
-	      size_t len)
+int walk_tree(int root, int dst_root, const struct stat *state, walk_fn fn, void *ctx,
+	      char *where, size_t len)
 {
-	struct walker w = { .flags = flags };
+	struct walker w = { .state = state };
 	struct stat st;
 	bool mount_root;
 	int err = look(root, "", AT_EMPTY_PATH, &st, &w.mnt_id, &mount_root);
@@ -433,7 +437,8 @@ static int list_mount(void *ctx, enum walk_event ev, struct walk_entry *e)
 
 int walk_mounts(int root, struct walk_list *out)
 {
-	return walk_tree(root, -1, WALK_SKIP_STATE, list_mount, out, NULL, 0);
+	static const struct stat by_name;
+	return walk_tree(root, -1, &by_name, list_mount, out, NULL, 0);
 }
 
 static size_t hash(dev_t dev, ino_t ino)

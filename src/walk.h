@@ -45,16 +45,17 @@ struct walk_entry {
 
 typedef int (*walk_fn)(void *ctx, enum walk_event ev, struct walk_entry *e);
 
-/* Leaves out .volinit among the root's entries. */
-#define WALK_SKIP_STATE 1u
-
 /* Walks everything below root (not root itself), depth first, calling fn.
- * dst_root: the destination tree's root, or -1. An entry that vanished
+ * dst_root: the destination tree's root, or -1. state: NULL leaves nothing
+ * out; else the root's entry named .volinit is left out, and so is, where
+ * the walk meets it, the directory *state is (device and inode: the app
+ * owns the volume root and may rename volinit's state directory to any
+ * name there; a zeroed *state leaves out the name only). An entry that vanished
  * before it was looked at is left out; one that was swapped between two
  * looks (another inode, a symlink where a directory was) ends the walk
  * with ESTALE. Returns 0 or the first error; where (when len > 0) then
  * gets the relative path it happened at. */
-int walk_tree(int root, int dst_root, unsigned flags, walk_fn fn, void *ctx, char *where,
+int walk_tree(int root, int dst_root, const struct stat *state, walk_fn fn, void *ctx, char *where,
 	      size_t len);
 
 /* Opens name in dirfd beneath it: openat2 with RESOLVE_BENEATH,

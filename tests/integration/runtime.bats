@@ -439,3 +439,33 @@ assert seen, "no line names the volume with one U+FFFD a byte: %r" % lines
 	jq -e 'select(.event == "refuse") | .volume == "a" and .to == 2 and (.detail | contains("\"b\""))' \
 		"$TD/a/.volinit/journal.jsonl"
 }
+
+# A snapshot copy of a big volume takes minutes, and docker stop's grace
+# period is 10 s: TERM must end it there, not once the copy is done.
+@test "TERM while the snapshot is being copied ends the start at once: 143, the hook never runs, nothing changed on the volume" {
+	command -v strace >/dev/null || skip "strace is not installed"
+	echo 1 >"$VOL/schema_version.txt"
+	local i
+	for i in $(seq 1 300); do echo "data $i" >"$VOL/f$i"; done
+	mg_hook 0002
+	mg_conf 2
+	mg_listing "$VOL" >"$TD/before"
+	# Each file's data copy slowed to 50 ms: the copy would take 15 s.
+	mg_bg "$TD/start.out" strace -f -qq -o /dev/null -e trace=copy_file_range \
+		-e inject=copy_file_range:delay_enter=50000 "$VOLINIT" -c "$CONF" -- true
+	mg_wait_file "$VOL/.volinit/snapshot.tmp"
+	local vpid
+	vpid=$(pgrep -P "$MG_PID")
+	kill -TERM "$vpid"
+	local t0=$SECONDS
+	mg_wait_exit "$MG_PID"
+	cat "$TD/start.out"
+	[ "$MG_RC" -eq 143 ]
+	[ $((SECONDS - t0)) -lt 10 ]
+	grep -q 'FATAL.*stopped by signal 15 while taking the snapshot' "$TD/start.out"
+	[ ! -s "$HLOG" ]
+	[ ! -e "$VOL/.volinit/snapshot.tmp" ]
+	[ ! -e "$VOL/.volinit/snapshot" ]
+	[ ! -e "$VOL/.volinit/dirty" ]
+	mg_listing "$VOL" | diff "$TD/before" -
+}
