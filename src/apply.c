@@ -2,6 +2,7 @@
 #include "apply.h"
 #include "journal.h"
 #include "log.h"
+#include "report.h"
 #include "migrate.h"
 #include "version.h"
 
@@ -36,10 +37,10 @@ static int refuse(const struct volume_conf *v, int dirfd, const struct observati
 	 * that, rather than suggest running volinit migrate. */
 	if (purpose == GUARD_MIGRATE && d->code == 80 && obs->what == OBS_VERSION &&
 	    !v->migrations) {
-		struct migrate_plan none;
-		return migrate_plan(v, d->from, &none);
+		report_unmigratable(v, d->from, REPORT_NO_MIGRATIONS);
+		return d->code;
 	}
-	guard_report_refusal(v, obs, d);
+	report_refusal(v, obs, d);
 	if (!dry_run)
 		journal_event(dirfd, v, "refuse", obs->what == OBS_VERSION ? obs->version : -1,
 			      v->expected, guard_state_name(v, obs));

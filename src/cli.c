@@ -110,7 +110,7 @@ static int parse_option(int argc, char **argv, int *i, struct cli *cli)
 			cli->config_file = value;
 		else if (expect)
 			cli->expects[cli->nexpects++] = (char *)value;
-		else if (!config_parse_seconds(value, &cli->sup.grace))
+		else if (!config_parse_seconds(value, &cli->grace))
 			return usage_error("--grace %s: want a number of seconds", value);
 		else
 			cli->grace_set = true;

@@ -14,9 +14,11 @@ struct cli {
 	const char *config_file;   /* -c */
 	char **expects;            /* --expect arguments */
 	size_t nexpects;
-	bool json, dry_run, subreaper, grace_set;
+	bool json, dry_run, subreaper;
 	int verbosity;
-	struct supervise_opts sup;
+	unsigned grace;            /* --grace, when grace_set: over the config's */
+	bool grace_set;
+	struct supervise_opts sup; /* -g, -e (grace comes from the config) */
 	char **args;               /* PROGRAM and its arguments, or stamp's */
 	int nargs;
 };

@@ -1,4 +1,6 @@
-/* guard: what state a volume is in, and what a start does about it. */
+/* guard: what state a volume is in (observe.c), and what a start or
+ * migrate does about it (decide.c, pure: the one place each exit code of a
+ * volume's state is decided). What is said about it: report.h. */
 #ifndef VOLINIT_GUARD_H
 #define VOLINIT_GUARD_H
 
@@ -62,13 +64,5 @@ struct decision guard_decide(const struct volume_conf *v, const struct observati
 /* The state's name in status output: current, older, newer, uninitialized,
  * unversioned, corrupt, unavailable, unreadable, dirty. */
 const char *guard_state_name(const struct volume_conf *v, const struct observation *obs);
-
-/* The one FATAL line and the hints for a refusal. */
-void guard_report_refusal(const struct volume_conf *v, const struct observation *obs,
-			  const struct decision *d);
-
-/* The refusal (80) of a volume at version from that no chain of hooks can
- * bring to expected; why says what is missing and what to do. */
-void guard_report_unmigratable(const struct volume_conf *v, int32_t from, const char *why);
 
 #endif

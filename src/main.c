@@ -41,7 +41,7 @@ static int load_config(const struct cli *cli, struct config *cfg)
 		return rc;
 	}
 	if (cli->grace_set)
-		cfg->grace = cli->sup.grace;
+		cfg->grace = cli->grace; /* the command line over the file */
 	return 0;
 }
 
@@ -90,8 +90,9 @@ static int run_program(struct cli *cli, struct config *cfg)
 		/* Signals that came before a hook ran, kept for PROGRAM. */
 		signals_forward_held(child, cli->sup.group);
 		startup_started(cfg, &held);
-		cli->sup.grace = cfg->grace;
-		rc = supervise_run(child, &cli->sup);
+		struct supervise_opts sup = cli->sup;
+		sup.grace = cfg->grace;
+		rc = supervise_run(child, &sup);
 	}
 	startup_release(&held);
 	return rc;

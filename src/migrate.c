@@ -4,6 +4,7 @@
 #include "migrate.h"
 #include "env.h"
 #include "guard.h"
+#include "report.h"
 #include "jbuf.h"
 #include "journal.h"
 #include "log.h"
@@ -166,8 +167,7 @@ int migrate_plan(const struct volume_conf *v, int32_t from, struct migrate_plan 
 	plan->to = v->expected;
 	char why[4400];
 	if (!v->migrations) {
-		guard_report_unmigratable(v, from, "no migrations directory is configured: set "
-						   "migrations = DIR with a hook for each step");
+		report_unmigratable(v, from, REPORT_NO_MIGRATIONS);
 		return 80;
 	}
 	/* The image's, and outside every guarded volume (SPEC.md
@@ -190,7 +190,7 @@ int migrate_plan(const struct volume_conf *v, int32_t from, struct migrate_plan 
 	if (err) {
 		snprintf(why, sizeof(why), "cannot read the migrations directory %s: %s",
 			 v->migrations, strerror(err));
-		guard_report_unmigratable(v, from, why);
+		report_unmigratable(v, from, why);
 		free(hooks);
 		return 80;
 	}
@@ -208,7 +208,7 @@ int migrate_plan(const struct volume_conf *v, int32_t from, struct migrate_plan 
 		snprintf(why, sizeof(why), "no hook for step %d -> %d in %s: name it %d or "
 			 "%04d-what-it-does", (int)want - 1, (int)want, v->migrations,
 			 (int)want, (int)want);
-		guard_report_unmigratable(v, from, why);
+		report_unmigratable(v, from, why);
 		free(hooks);
 		return 80;
 	}

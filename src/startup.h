@@ -9,14 +9,11 @@
 #include "config.h"
 #include "holders.h"
 #include "privs.h"
+#include "session.h"
 
 struct held_volume {
-	int dirfd;   /* -1: not opened */
-	int lockfd;  /* -1: no lock (a read-only volume without .volinit/lock) */
-	bool lock_ro; /* lockfd is read-only: shared lock only (a read-only mount) */
-	struct holder holder; /* ours, once written */
+	struct session session; /* HOLD: the shared lock for PROGRAM's life */
 	bool must_act; /* to initialize, adopt, restore or migrate */
-	int32_t migrated_from; /* >= 0: this start migrated it from that version */
 };
 
 struct startup {

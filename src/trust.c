@@ -129,26 +129,85 @@ static int open_root(struct stat *st)
 
 /* From /, one component at a time, each opened O_PATH|O_NOFOLLOW relative
  * to the directory before it and judged before the walk goes on. */
+/* w->todo = the absolute path to walk: w->path, or for a relative -c
+ * FILE the working directory and w->path (its directories are judged like
+ * the rest). Returns 0, or -1 with errno. */
+static int start_todo(struct walk *w)
+{
+	size_t n = 0;
+	if (w->path[0] != '/') {
+		if (!getcwd(w->todo, PATH_MAX))
+			return -1;
+		n = strlen(w->todo);
+	}
+	if (snprintf(w->todo + n, sizeof(w->todo) - n, n ? "/%s" : "%s", w->path) >=
+	    (int)(sizeof(w->todo) - n)) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	return 0;
+}
+
+/* The next component of *s into comp, *s moved past it and the slashes
+ * after it; *last when none follows. Returns 1, 0 at the end, or -1 with
+ * errno ENAMETOOLONG. */
+static int next_component(const char **s, char comp[NAME_MAX + 1], bool *last)
+{
+	const char *p = *s;
+	while (*p == '/')
+		p++;
+	if (!*p)
+		return 0;
+	const char *e = strchrnul(p, '/');
+	size_t n = (size_t)(e - p);
+	if (n > NAME_MAX) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	memcpy(comp, p, n);
+	comp[n] = '\0';
+	while (*e == '/')
+		e++;
+	*last = *e == '\0';
+	*s = e;
+	return 1;
+}
+
+/* The symlink fd (O_PATH, closed here) is followed as open and execve
+ * would: its target, then the rest of the path (rest), become w->todo,
+ * walked and judged like any other path; an absolute target starts again
+ * at / (*cur, *cst). The link itself cannot change: its directory was
+ * judged. Returns 0, or -1 with errno. */
+static int follow_link(struct walk *w, int fd, const char *rest, int *cur, struct stat *cst)
+{
+	char target[PATH_MAX], after[PATH_MAX];
+	ssize_t tn = ++w->links > MAX_SYMLINKS ? (errno = ELOOP, -1)
+		   : readlinkat(fd, "", target, sizeof(target) - 1);
+	close_keep_errno(fd);
+	if (tn >= (ssize_t)sizeof(target) - 1)
+		errno = ENAMETOOLONG;
+	if (tn < 0 || tn >= (ssize_t)sizeof(target) - 1)
+		return -1;
+	target[tn] = '\0';
+	snprintf(after, sizeof(after), "%s", rest);
+	if (snprintf(w->todo, sizeof(w->todo), "%s/%s", target, after) >= (int)sizeof(w->todo)) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	if (target[0] == '/') {
+		close(*cur);
+		if ((*cur = open_root(cst)) < 0)
+			return -1;
+		strcpy(w->at, "/");
+	}
+	return 0;
+}
+
 static enum trust_result walk_path(struct walk *w)
 {
 	w->fd = w->parent = -1;
-	if (w->path[0] == '/') {
-		if (snprintf(w->todo, sizeof(w->todo), "%s", w->path) >= (int)sizeof(w->todo)) {
-			errno = ENAMETOOLONG;
-			return system_error(w, "cannot resolve");
-		}
-	} else {
-		/* A relative -c FILE: from the working directory, whose own
-		 * directories are judged like the rest. */
-		if (!getcwd(w->todo, PATH_MAX))
-			return system_error(w, "cannot resolve");
-		size_t n = strlen(w->todo);
-		if (snprintf(w->todo + n, sizeof(w->todo) - n, "/%s", w->path) >=
-		    (int)(sizeof(w->todo) - n)) {
-			errno = ENAMETOOLONG;
-			return system_error(w, "cannot resolve");
-		}
-	}
+	if (start_todo(w) != 0)
+		return system_error(w, "cannot resolve");
 	struct stat cst;
 	int cur = open_root(&cst);
 	if (cur < 0)
@@ -160,25 +219,14 @@ static enum trust_result walk_path(struct walk *w)
 		return unsafe(w, p, "/", &cst, NULL, false);
 	}
 	const char *s = w->todo;
-	for (;;) {
-		while (*s == '/')
-			s++;
-		if (!*s)
-			break;
-		const char *e = strchrnul(s, '/');
-		size_t n = (size_t)(e - s);
-		char comp[NAME_MAX + 1];
-		if (n > NAME_MAX) {
-			close(cur);
-			errno = ENAMETOOLONG;
+	char comp[NAME_MAX + 1];
+	bool last;
+	int more;
+	while ((more = next_component(&s, comp, &last)) != 0) {
+		if (more < 0) {
+			close_keep_errno(cur);
 			return system_error(w, "cannot resolve");
 		}
-		memcpy(comp, s, n);
-		comp[n] = '\0';
-		s = e;
-		while (*s == '/')
-			s++;
-		bool last = *s == '\0';
 		if (strcmp(comp, ".") == 0)
 			continue;
 		if (strcmp(comp, "..") == 0) {
@@ -212,34 +260,11 @@ static enum trust_result walk_path(struct walk *w)
 			return unsafe(w, p, entry, &st, &cst, is_object);
 		}
 		if (S_ISLNK(st.st_mode)) {
-			/* Followed as open and execve would: its target is
-			 * walked and judged like any other path. The link
-			 * itself cannot change: its directory was judged. */
-			char target[PATH_MAX], rest[PATH_MAX];
-			ssize_t tn = ++w->links > MAX_SYMLINKS ? (errno = ELOOP, -1)
-				   : readlinkat(fd, "", target, sizeof(target) - 1);
-			close_keep_errno(fd);
-			if (tn < 0 || tn >= (ssize_t)sizeof(target) - 1) {
-				if (tn >= 0)
-					errno = ENAMETOOLONG;
+			if (follow_link(w, fd, s, &cur, &cst) != 0) {
 				close_keep_errno(cur);
 				return system_error(w, entry);
 			}
-			target[tn] = '\0';
-			snprintf(rest, sizeof(rest), "%s", s);
-			if (snprintf(w->todo, sizeof(w->todo), "%s/%s", target, rest) >=
-			    (int)sizeof(w->todo)) {
-				close(cur);
-				errno = ENAMETOOLONG;
-				return system_error(w, entry);
-			}
 			s = w->todo;
-			if (target[0] == '/') {
-				close(cur);
-				if ((cur = open_root(&cst)) < 0)
-					return system_error(w, "cannot open /");
-				strcpy(w->at, "/");
-			}
 			continue;
 		}
 		if (!last) {

@@ -217,7 +217,7 @@ static void subcommand_options(void **state)
 	/* --grace: a start only, a number of seconds. */
 	assert_int_equal(parse(&cli, "--grace", "5", "prog", NULL), -1);
 	assert_true(cli.grace_set);
-	assert_int_equal(cli.sup.grace, 5);
+	assert_int_equal(cli.grace, 5);
 	cli_free(&cli);
 	assert_int_equal(parse(&cli, "--grace=abc", "prog", NULL), 64);
 	cli_free(&cli);

@@ -1,0 +1,73 @@
+/* decide: the one place an observation and the config become an action
+ * and an exit code (guard.h). Pure: no I/O. */
+#include "guard.h"
+
+static struct decision refuse(int code)
+{
+	return (struct decision){ .action = ACT_REFUSE, .code = code };
+}
+
+static struct decision compare(const struct volume_conf *v, int32_t found,
+			       enum guard_purpose purpose, enum action if_current)
+{
+	struct decision d = { .action = if_current, .from = found, .has_from = true };
+	if (found > v->expected && v->on_newer == NEWER_FAIL) {
+		d.action = ACT_REFUSE;
+		d.code = 81;
+	} else if (found < v->expected) {
+		bool wanted = purpose == GUARD_MIGRATE || v->on_older == OLDER_MIGRATE;
+		if (wanted && v->migrations) {
+			d.action = ACT_MIGRATE;
+		} else {
+			d.action = ACT_REFUSE;
+			d.code = 80;
+		}
+	}
+	return d;
+}
+
+struct decision guard_decide(const struct volume_conf *v, const struct observation *obs,
+			     enum guard_purpose purpose)
+{
+	switch (obs->what) {
+	case OBS_VERSION:
+		return compare(v, obs->version, purpose, ACT_RUN);
+	case OBS_EMPTY:
+		if (v->on_missing == MISSING_INIT)
+			return (struct decision){ .action = ACT_INIT, .from = v->expected };
+		return refuse(80);
+	case OBS_UNVERSIONED:
+		if (!v->has_baseline)
+			return refuse(80);
+		return compare(v, v->baseline, purpose, ACT_ADOPT);
+	case OBS_CORRUPT:
+		return refuse(65);
+	case OBS_NO_PATH:
+	case OBS_NOT_MOUNTED:
+		return refuse(66);
+	case OBS_UNREADABLE:
+		return refuse(73);
+	case OBS_DIRTY:
+		if (obs->snapshot)
+			return (struct decision){ .action = ACT_RESTORE };
+		return refuse(83);
+	}
+	return refuse(70);
+}
+
+const char *guard_state_name(const struct volume_conf *v, const struct observation *obs)
+{
+	switch (obs->what) {
+	case OBS_VERSION:
+		return obs->version == v->expected ? "current"
+		       : obs->version < v->expected ? "older" : "newer";
+	case OBS_EMPTY: return "uninitialized";
+	case OBS_UNVERSIONED: return "unversioned";
+	case OBS_CORRUPT: return "corrupt";
+	case OBS_NO_PATH: return "unavailable";
+	case OBS_NOT_MOUNTED: return "unmounted";
+	case OBS_UNREADABLE: return "unreadable";
+	case OBS_DIRTY: return "dirty";
+	}
+	return "unknown";
+}

@@ -1,0 +1,102 @@
+/* observe: what state a volume is in (guard.h), read without changing
+ * anything: its version file, its dirty marker and snapshot, whether it
+ * is empty. */
+#include "guard.h"
+#include "record.h"
+#include "version.h"
+#include "volume.h"
+#include "snapshot.h"
+#include "state.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+/* The dirty marker, and whether the snapshot present is the one its
+ * migration took: a marker names its snapshot (null: it took none), so that
+ * one left by another migration, half removed by a crash say, is never
+ * restored. A marker of volinit 0.1 names none and takes any complete one,
+ * as 0.1 did; an unreadable marker takes none. Returns state_dirty_read's. */
+static int observe_dirty(int dirfd, struct observation *obs)
+{
+	static struct dirty_record r; /* a 4 KiB store: not on the stack */
+	int dirty = state_dirty_read_record(dirfd, &r, obs->detail, sizeof(obs->detail));
+	if (dirty != 1)
+		return dirty;
+	char id[sizeof(obs->snapshot_id)];
+	if (!r.readable || r.snapshot.kind == RECORD_NULL) {
+		obs->snapshot = false;
+	} else if (r.snapshot.kind == RECORD_ABSENT) {
+		obs->snapshot = snapshot_exists(dirfd);
+	} else {
+		obs->snapshot = r.snapshot.kind == RECORD_STRING &&
+				snapshot_id(dirfd, id, sizeof(id)) == 0 &&
+				strcmp(id, r.snapshot.str) == 0;
+		if (obs->snapshot)
+			snprintf(obs->snapshot_id, sizeof(obs->snapshot_id), "%s", id);
+	}
+	return 1;
+}
+
+void guard_observe(const struct volume_conf *v, struct observation *obs, int *dirfd)
+{
+	memset(obs, 0, sizeof(*obs));
+	if (*dirfd < 0)
+		*dirfd = volume_open(v->path);
+	if (*dirfd < 0) {
+		obs->err = errno;
+		obs->what = (errno == ENOENT || errno == ENOTDIR) ? OBS_NO_PATH : OBS_UNREADABLE;
+		return;
+	}
+	if (v->require_mount) {
+		int m = volume_is_mountpoint_at(*dirfd);
+		if (m != 1) {
+			obs->err = m < 0 ? errno : 0;
+			obs->what = OBS_NOT_MOUNTED;
+			return;
+		}
+	}
+	struct version_read r;
+	int dirty = observe_dirty(*dirfd, obs);
+	if (dirty < 0) {
+		/* Not a marker volinit wrote (a FIFO, a hard link): refused,
+		 * 73; detail names it. */
+		obs->what = OBS_UNREADABLE;
+		obs->err = errno;
+		return;
+	}
+	if (dirty == 1) {
+		obs->what = OBS_DIRTY;
+		/* For status: what the file says while a step is unfinished. */
+		version_read_at(*dirfd, v->version_file, &r);
+		obs->has_version = r.status == VERSION_OK;
+		obs->version = obs->has_version ? r.version : 0;
+		return;
+	}
+	version_read_at(*dirfd, v->version_file, &r);
+	switch (r.status) {
+	case VERSION_OK:
+		obs->what = OBS_VERSION;
+		obs->version = r.version;
+		obs->has_version = true;
+		return;
+	case VERSION_CORRUPT:
+		obs->what = OBS_CORRUPT;
+		snprintf(obs->detail, sizeof(obs->detail), "%s", r.detail);
+		return;
+	case VERSION_UNREADABLE:
+		obs->what = OBS_UNREADABLE;
+		obs->err = r.err;
+		return;
+	case VERSION_MISSING:
+		break;
+	}
+	int empty = volume_is_empty(*dirfd);
+	if (empty < 0) {
+		obs->what = OBS_UNREADABLE;
+		obs->err = errno;
+		return;
+	}
+	obs->what = empty ? OBS_EMPTY : OBS_UNVERSIONED;
+}

@@ -1,0 +1,285 @@
+/* report: everything volinit says about a volume's state: the FATAL
+ * line and hints of a refusal (the code comes from the decision: decided
+ * in one place, guard_decide), and the check and status output, text and
+ * JSON. */
+#include "report.h"
+#include "holders.h"
+#include "jbuf.h"
+#include "journal.h"
+#include "log.h"
+#include "record.h"
+#include "snapshot.h"
+#include "state.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+static void hint_untouched(const struct volume_conf *v, bool restored)
+{
+	if (restored)
+		log_hint(v->name, "the volume was restored from its snapshot, as it was before the "
+				  "interrupted migration; nothing else was changed");
+	else
+		log_hint(v->name, "the data on the volume was not changed");
+}
+
+static void hint_destroy(const struct volume_conf *v)
+{
+	log_hint(v->name, "to start over, destroying the data: docker volume rm VOLUME "
+			  "(Compose: docker compose down -v)");
+}
+
+static void report_incompatible(const struct volume_conf *v, const struct observation *obs,
+				const struct decision *d)
+{
+	char found[32];
+	/* Data without a version file is at its baseline, when one is set:
+	 * that is the version refused, and the one to name. */
+	bool at_baseline = obs->what == OBS_UNVERSIONED && v->has_baseline;
+	if (obs->what == OBS_VERSION || at_baseline)
+		snprintf(found, sizeof(found), "%d",
+			 (int)(at_baseline ? v->baseline : obs->version));
+	else
+		snprintf(found, sizeof(found), "none");
+	log_fatal(d->code, v->name,
+		  "incompatible persistent state in volume \"%s\" (%s): schema_version=%s, expected=%d",
+		  v->name, v->path, found, (int)v->expected);
+	hint_untouched(v, obs->restored);
+	if (at_baseline)
+		log_hint(v->name, "the volume holds data but no %s: baseline = %d takes it to be at "
+				  "%d", v->version_file, (int)v->baseline, (int)v->baseline);
+	if (obs->what == OBS_EMPTY) {
+		log_hint(v->name, "the volume is empty and on_missing = fail: set on_missing = init, "
+				  "or write the version with: volinit stamp %s %d", v->name,
+			 (int)v->expected);
+	} else if (obs->what == OBS_UNVERSIONED && !at_baseline) {
+		log_hint(v->name, "the volume holds data but no %s: say which version it is with "
+				  "baseline = N, or: volinit stamp %s N", v->version_file, v->name);
+	} else if (d->code == 81) {
+		log_hint(v->name, "the data was written by a newer image: run that image (roll "
+				  "forward), or set on_newer = allow if this one can read it");
+	} else if (!v->migrations) {
+		log_hint(v->name, "to migrate, ship hooks for each step in a migrations directory "
+				  "and set on_older = migrate, or run: volinit migrate");
+	} else {
+		log_hint(v->name, "hooks are configured but on_older = fail: set on_older = "
+				  "migrate, or run: volinit migrate");
+	}
+	if ((obs->what == OBS_VERSION || at_baseline) && d->code == 80)
+		log_hint(v->name, "if the data already is at %d: volinit stamp %s %d",
+			 (int)v->expected, v->name, (int)v->expected);
+	hint_destroy(v);
+}
+
+void report_unmigratable(const struct volume_conf *v, int32_t from, const char *why)
+{
+	log_fatal(80, v->name,
+		  "incompatible persistent state in volume \"%s\" (%s): schema_version=%d, expected=%d",
+		  v->name, v->path, (int)from, (int)v->expected);
+	hint_untouched(v, false);
+	log_hint(v->name, "%s", why);
+	log_hint(v->name, "if the data already is at %d: volinit stamp %s %d", (int)v->expected,
+		 v->name, (int)v->expected);
+	hint_destroy(v);
+}
+
+void report_refusal(const struct volume_conf *v, const struct observation *obs,
+			  const struct decision *d)
+{
+	switch (obs->what) {
+	case OBS_VERSION:
+	case OBS_EMPTY:
+	case OBS_UNVERSIONED:
+		report_incompatible(v, obs, d);
+		return;
+	case OBS_CORRUPT:
+		log_fatal(d->code, v->name, "volume \"%s\" (%s): version file %s %s", v->name, v->path,
+			  v->version_file, obs->detail);
+		hint_untouched(v, obs->restored);
+		log_hint(v->name, "inspect %s/%s; when you know the version: volinit stamp %s N",
+			 v->path, v->version_file, v->name);
+		return;
+	case OBS_NO_PATH:
+		log_fatal(d->code, v->name, "volume \"%s\": %s is %s", v->name, v->path,
+			  obs->err == ENOTDIR ? "not a directory" : "missing");
+		log_hint(v->name, "mount the volume there (docker run -v VOLUME:%s)", v->path);
+		return;
+	case OBS_NOT_MOUNTED:
+		log_fatal(d->code, v->name, "volume \"%s\": %s is not a mount point (require_mount = true)",
+			  v->name, v->path);
+		log_hint(v->name, "the volume is not mounted: data written now would be lost with "
+				  "the container; mount it (docker run -v VOLUME:%s)", v->path);
+		return;
+	case OBS_UNREADABLE:
+		log_fatal(d->code, v->name, "volume \"%s\" (%s): cannot read: %s", v->name, v->path,
+			  obs->detail[0] ? obs->detail : strerror(obs->err));
+		return;
+	case OBS_DIRTY:
+		log_fatal(d->code, v->name,
+			  "volume \"%s\" (%s): left dirty by an interrupted migration (%s) and no "
+			  "snapshot to restore", v->name, v->path, obs->detail);
+		log_hint(v->name, "nothing on the volume was changed since; check the data, then "
+				  "record its version with: volinit stamp %s N", v->name);
+		return;
+	}
+}
+
+const char *const report_action_names[] = {
+	[ACT_RUN] = "run", [ACT_INIT] = "init", [ACT_ADOPT] = "adopt",
+	[ACT_MIGRATE] = "migrate", [ACT_RESTORE] = "restore", [ACT_REFUSE] = "refuse",
+};
+
+static void json_version(struct jbuf *b, const struct observation *obs)
+{
+	if (obs->has_version)
+		jbuf_printf(b, "%d", (int)obs->version);
+	else
+		jbuf_puts(b, "null");
+}
+
+/* A volume's object in check and status --json, opened and begun with
+ * what both say: name, path, version, expected, state. Strings in
+ * printable ASCII, invalid UTF-8 replaced: valid JSON whatever the config
+ * holds. */
+static void json_volume_start(struct jbuf *b, const struct volume_conf *v,
+			      const struct observation *obs, bool first)
+{
+	jbuf_puts(b, first ? "{" : ",{");
+	jbuf_json_key(b, "name");
+	record_json_str(b, v->name, 1024);
+	jbuf_json_key(b, "path");
+	record_json_str(b, v->path, 8192);
+	jbuf_json_key(b, "version");
+	json_version(b, obs);
+	jbuf_json_key(b, "expected");
+	jbuf_printf(b, "%d", (int)v->expected);
+	jbuf_json_key(b, "state");
+	jbuf_json_str(b, guard_state_name(v, obs));
+}
+
+/* One volume of check --json. action: what a start would do, or "locked"
+ * when the lock could not be had to look (code 75 or 128+N). */
+void report_check_json(const struct volume_conf *v, const struct observation *obs,
+		       const char *action, int code, bool first)
+{
+	char out[12288]; /* the fields are bounded below it: never cut */
+	struct jbuf b;
+	jbuf_init(&b, out, sizeof(out));
+	json_volume_start(&b, v, obs, first);
+	jbuf_json_key(&b, "action");
+	jbuf_json_str(&b, action);
+	jbuf_json_key(&b, "code");
+	jbuf_printf(&b, "%d}", code);
+	fputs(out, stdout);
+}
+
+/* s for a line of text: control characters escaped (text_escaped's
+ * buffer is reused: one at a time). */
+static const char *text_escaped(const char *s)
+{
+	static char buf[8192 * 4 + 1];
+	struct jbuf b;
+	jbuf_init(&b, buf, sizeof(buf));
+	record_text(&b, s);
+	return buf;
+}
+
+/* Strings of a record from the volume, at most this long each. */
+#define FIELD_MAX 512
+
+/* The dirty marker's fields, as volinit's JSON (printable ASCII). */
+static void dirty_json(struct jbuf *b, int dirfd)
+{
+	static struct dirty_record r;
+	char why[256];
+	if (dirfd < 0 || state_dirty_load(dirfd, &r, why, sizeof(why)) != 1)
+		record_parse_dirty("", 0, &r); /* changed since: unreadable */
+	record_dirty_json(b, &r, FIELD_MAX);
+}
+
+/* Text and JSON alike print only what they parsed from the volume, never
+ * its bytes: a forged record is "unreadable", and no escape sequence
+ * reaches a terminal. */
+void report_status_text(const struct volume_conf *v, const struct observation *obs,
+			const struct decision *d, int dirfd, const char *conflict)
+{
+	printf("volume \"%s\" ", text_escaped(v->name));
+	printf("(%s)\n", text_escaped(v->path));
+	if (obs->has_version)
+		printf("  %-13s %s = %d%s\n", "version:", text_escaped(v->version_file),
+		       (int)obs->version,
+		       obs->what == OBS_DIRTY ? " (a migration step did not finish)" : "");
+	else
+		printf("  %-13s %s: none\n", "version:", text_escaped(v->version_file));
+	printf("  %-13s %d\n", "expected:", (int)v->expected);
+	printf("  %-13s %s\n", "state:", guard_state_name(v, obs));
+	if (d->action == ACT_REFUSE)
+		printf("  %-13s refuse (exit %d)\n", "a start:", d->code);
+	else if (d->action == ACT_MIGRATE)
+		printf("  %-13s migrate %d -> %d\n", "a start:", (int)d->from, (int)v->expected);
+	else
+		printf("  %-13s %s\n", "a start:", report_action_names[d->action]);
+	static char out[16384];
+	struct jbuf b;
+	if (obs->what == OBS_DIRTY) {
+		jbuf_init(&b, out, sizeof(out));
+		dirty_json(&b, dirfd);
+		printf("  %-13s %s\n", "dirty:", out);
+	} else if (obs->what == OBS_CORRUPT) {
+		printf("  %-13s %s\n", "corrupt:", text_escaped(obs->detail));
+	}
+	if (dirfd < 0)
+		return;
+	if (conflict) {
+		char who[512];
+		holders_describe(dirfd, who, sizeof(who)); /* escaped */
+		printf("  %-13s %s, by %s\n", "locked:", conflict, text_escaped(who));
+	}
+	if (snapshot_exists(dirfd))
+		printf("  %-13s present\n", "snapshot:");
+	static struct journal_record tail[JOURNAL_TAIL_LINES];
+	int n = journal_read_tail(dirfd, tail, JOURNAL_TAIL_LINES);
+	for (int i = 0; i < n; i++) {
+		jbuf_init(&b, out, sizeof(out));
+		record_journal_json(&b, &tail[i], FIELD_MAX);
+		printf("  %-13s %s\n", "journal:", out);
+	}
+}
+
+void report_status_json(const struct volume_conf *v, const struct observation *obs,
+			const struct decision *d, int dirfd, const char *conflict, bool first)
+{
+	/* The fields are bounded below it (FIELD_MAX each from the volume,
+	 * 8 KiB for the path): never cut. */
+	static char out[65536];
+	struct jbuf b;
+	jbuf_init(&b, out, sizeof(out));
+	json_volume_start(&b, v, obs, first);
+	jbuf_json_key(&b, "version_file");
+	record_json_str(&b, v->version_file, 1024);
+	jbuf_json_key(&b, "action");
+	jbuf_json_str(&b, report_action_names[d->action]);
+	jbuf_json_key(&b, "code");
+	jbuf_printf(&b, "%d", d->action == ACT_REFUSE ? d->code : 0);
+	jbuf_json_key(&b, "dirty");
+	if (obs->what == OBS_DIRTY)
+		dirty_json(&b, dirfd);
+	else
+		jbuf_puts(&b, "null");
+	jbuf_json_key(&b, "lock");
+	jbuf_json_str(&b, conflict); /* "exclusive", "shared" or NULL */
+	jbuf_json_key(&b, "snapshot");
+	jbuf_puts(&b, dirfd >= 0 && snapshot_exists(dirfd) ? "true" : "false");
+	jbuf_json_key(&b, "journal");
+	jbuf_puts(&b, "[");
+	static struct journal_record tail[JOURNAL_TAIL_LINES];
+	int n = dirfd >= 0 ? journal_read_tail(dirfd, tail, JOURNAL_TAIL_LINES) : 0;
+	for (int i = 0; i < n; i++) {
+		if (i > 0)
+			jbuf_puts(&b, ",");
+		record_journal_json(&b, &tail[i], FIELD_MAX);
+	}
+	jbuf_puts(&b, "]}");
+	fputs(out, stdout);
+}

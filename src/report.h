@@ -1,0 +1,40 @@
+/* report: what volinit says about a volume's state (see report.c). */
+#ifndef VOLINIT_REPORT_H
+#define VOLINIT_REPORT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "config.h"
+#include "guard.h"
+
+/* The one FATAL line (with d's code) and the hints for a refusal. */
+void report_refusal(const struct volume_conf *v, const struct observation *obs,
+		    const struct decision *d);
+
+/* The refusal (80) of a volume at version from that no chain of hooks can
+ * bring to expected; why says what is missing and what to do. */
+void report_unmigratable(const struct volume_conf *v, int32_t from, const char *why);
+
+/* why, for a volume whose config has no migrations directory. */
+#define REPORT_NO_MIGRATIONS \
+	"no migrations directory is configured: set migrations = DIR with a hook for each step"
+
+/* An action's name in check and status: run, init, adopt, migrate,
+ * restore, refuse. */
+extern const char *const report_action_names[];
+
+/* One volume of check --json. action: what a start would do, or "locked"
+ * when the lock could not be had to look (code 75 or 128+N). */
+void report_check_json(const struct volume_conf *v, const struct observation *obs,
+		       const char *action, int code, bool first);
+
+/* One volume of status, as text or as an object of --json. dirfd: the
+ * volume (-1: not opened); conflict: the lock another holds, or NULL. Only
+ * what was parsed from the volume is printed, never its bytes. */
+void report_status_text(const struct volume_conf *v, const struct observation *obs,
+			const struct decision *d, int dirfd, const char *conflict);
+void report_status_json(const struct volume_conf *v, const struct observation *obs,
+			const struct decision *d, int dirfd, const char *conflict, bool first);
+
+#endif
