@@ -6,6 +6,8 @@
 #include "spawn.h"
 
 #include <dirent.h>
+#include <fcntl.h>
+#include <sys/syscall.h>
 #include <stdbool.h>
 #include <errno.h>
 #include <stdio.h>
@@ -84,15 +86,50 @@ static pid_t parent_of(pid_t pid)
 	return end == p + 4 ? -1 : (pid_t)ppid;
 }
 
+/* Our pid as the /proc mounted here numbers processes, or -1 when we are
+ * not in it. It may be an outer PID namespace's (unshare --pid without
+ * --mount-proc, a container given the host's /proc), where getpid() is
+ * another process's number. */
+static pid_t proc_self(void)
+{
+	char link[32];
+	ssize_t n = readlink("/proc/self", link, sizeof(link) - 1);
+	if (n <= 0)
+		return -1;
+	link[n] = '\0';
+	char *end;
+	long pid = strtol(link, &end, 10);
+	return *end || pid <= 0 ? -1 : (pid_t)pid;
+}
+
+/* Sends sig to the process /proc numbers pid: through its /proc directory
+ * as a pidfd, which names it in any namespace; kill() where the kernel
+ * lacks pidfd_send_signal and /proc numbers as we do. */
+static bool signal_proc_pid(long pid, int sig, bool ours)
+{
+	char path[32];
+	snprintf(path, sizeof(path), "/proc/%ld", pid);
+	int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	long r = syscall(SYS_pidfd_send_signal, fd, sig, NULL, 0);
+	int err = errno;
+	close(fd);
+	if (r == 0)
+		return true;
+	return err == ENOSYS && ours && kill((pid_t)pid, sig) == 0;
+}
+
 /* Sends sig to every descendant of volinit found in /proc (climbing each
  * process's parents to us). Returns how many it signalled, -1 without
- * /proc. */
+ * /proc or when we are not in it. */
 static int signal_descendants_walk(int sig)
 {
-	DIR *d = opendir("/proc");
+	pid_t self = proc_self();
+	DIR *d = self > 0 ? opendir("/proc") : NULL;
 	if (!d)
 		return -1;
-	pid_t self = getpid();
+	bool ours = self == getpid();
 	int n = 0;
 	struct dirent *e;
 	while ((e = readdir(d)) != NULL) {
@@ -104,7 +141,7 @@ static int signal_descendants_walk(int sig)
 		pid_t p = (pid_t)pid;
 		for (int depth = 0; depth < 64 && p > 1 && p != self; depth++)
 			p = parent_of(p);
-		if (p == self && kill((pid_t)pid, sig) == 0)
+		if (p == self && signal_proc_pid(pid, sig, ours))
 			n++;
 	}
 	closedir(d);
@@ -114,13 +151,7 @@ static int signal_descendants_walk(int sig)
 /* Whether /proc shows our own pid namespace (/proc/self is our pid). */
 static bool proc_is_ours(void)
 {
-	char link[32], want[32];
-	ssize_t n = readlink("/proc/self", link, sizeof(link) - 1);
-	if (n <= 0)
-		return false;
-	link[n] = '\0';
-	snprintf(want, sizeof(want), "%d", (int)getpid());
-	return strcmp(link, want) == 0;
+	return proc_self() == getpid();
 }
 
 /* Sends sig to every descendant of volinit. As PID 1, kill(-1) is exactly

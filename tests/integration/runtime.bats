@@ -469,3 +469,43 @@ assert seen, "no line names the volume with one U+FFFD a byte: %r" % lines
 	[ ! -e "$VOL/.volinit/dirty" ]
 	mg_listing "$VOL" | diff "$TD/before" -
 }
+
+# volinit not PID 1 in a PID namespace whose /proc is an outer one's
+# (unshare --pid without --mount-proc; a container given the host's
+# /proc): getpid() names another process there. The walk of /proc found
+# no descendant, and volinit then waited for ever for the daemon a hook
+# left behind.
+@test "not PID 1, /proc of an outer PID namespace: a hook's leftovers are still found and killed, volinit does not hang" {
+	echo 1 >"$VOL/schema_version.txt"
+	local tag=$((17000 + RANDOM % 1000))
+	mg_hook 2 "sleep $tag </dev/null >/dev/null 2>&1 3>&- &
+setsid -f sleep $tag </dev/null >/dev/null 2>&1 3>&-
+i=0
+while [ \"\$(pgrep -fc '^sleep $tag\$')\" -lt 2 ]; do
+	i=\$((i + 1)); [ \$i -lt 1500 ] || exit 9
+	sleep 0.02
+done"
+	mg_hook 3 "pgrep -fc '^sleep $tag\$' >\"$TD/seen\" || true"
+	mg_conf 3
+	# volinit's pid in the namespace: one that no process has in /proc
+	# (the host's), so that getpid() finds nothing there. (As pid 2, say,
+	# it met kthreadd, and its "descendants" were numbers that happened to
+	# name our own processes.) Set through ns_last_pid on a /proc of the
+	# namespace's own, mounted in a mount namespace of its own, elsewhere.
+	local free q
+	for free in $(seq 1000 100 $(($(cat /proc/sys/kernel/pid_max) - 100))); do
+		for q in $(seq "$free" $((free + 64))); do [ ! -e "/proc/$q" ] || continue 2; done
+		break
+	done
+	mkdir "$TD/nsproc"
+	run timeout -k 5 "$MG_TIMEOUT" unshare --pid --fork --mount sh -c '
+		mount -t proc proc "$3" && echo $(($4 - 1)) >"$3/sys/kernel/ns_last_pid" || exit 99
+		"$1" migrate -c "$2"; echo "volinit: $?"' sh "$VOLINIT" "$CONF" "$TD/nsproc" "$free"
+	echo "status $status (pid $free in the namespace)"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"volinit: 0"* ]]
+	[ "$(cat "$TD/seen")" = 0 ]
+	[[ "$output" == *"left processes behind: killed them"* ]]
+	[ "$(mg_version)" = 3 ]
+}
