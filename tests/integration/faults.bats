@@ -181,7 +181,8 @@ EOF
 	[ "$(mg_version)" = 5 ]
 	local n
 	n=$(mg_nth "$TD/clean.trace" write 'volinit-tmp')
-	rm -rf "$VOL" && mkdir "$VOL"
+	rm -rf "$VOL"
+	mkdir "$VOL"
 	run strace_run "$TD/fault.trace" -e inject="write:error=ENOSPC:when=$n" -- -c "$CONF" -- \
 		"$PROBE" touch "$TD/app-ran"
 	echo "$output"
