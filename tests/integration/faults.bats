@@ -21,7 +21,7 @@ ns_start() {
 	shift
 	mg_bg "$out" unshare --pid --fork --mount-proc "$VOLINIT" "$@"
 	UPID=$MG_PID
-	VPID=$(mg_ns_init "$UPID")
+	VPID=$(ns_init "$UPID")
 	MG_PIDS+=("$VPID")
 }
 
@@ -70,7 +70,7 @@ strace_run() {
 	local sargs=()
 	while [ "$1" != -- ]; do sargs+=("$1"); shift; done
 	shift
-	timeout -k 5 "$MG_TIMEOUT" strace -f -y -qq -s 80 -o "$trace" "${sargs[@]}" "$VOLINIT" "$@"
+	timeout -k 5 "$VI_TIMEOUT" strace -f -y -qq -s 80 -o "$trace" "${sargs[@]}" "$VOLINIT" "$@"
 }
 
 # inject_version_fault SYSCALL REGEX K ERRNO [CONF LINES]: finds in a clean
@@ -181,7 +181,8 @@ EOF
 	[ "$(mg_version)" = 5 ]
 	local n
 	n=$(mg_nth "$TD/clean.trace" write 'volinit-tmp')
-	rm -rf "$VOL" && mkdir "$VOL"
+	rm -rf "$VOL"
+	mkdir "$VOL"
 	run strace_run "$TD/fault.trace" -e inject="write:error=ENOSPC:when=$n" -- -c "$CONF" -- \
 		"$PROBE" touch "$TD/app-ran"
 	echo "$output"
@@ -207,7 +208,7 @@ true"
 	before=$(mg_listing "$VOL")
 	touch "$TD/block"
 	ns_start "$TD/first.out" -c "$CONF" -- "$PROBE" touch "$TD/app-ran"
-	mg_wait_line "$TD/hook.sig" '^ready$'
+	wait_for_line "$TD/hook.sig" '^ready$'
 	[ -e "$VOL/.volinit/dirty" ]
 	kill -KILL "$VPID"
 	mg_wait_exit "$UPID"
@@ -222,7 +223,7 @@ true"
 	[[ "$output" != *"locked:"* ]]
 
 	rm "$TD/block"
-	run timeout -k 5 "$MG_TIMEOUT" unshare --pid --fork --mount-proc \
+	run timeout -k 5 "$VI_TIMEOUT" unshare --pid --fork --mount-proc \
 		"$VOLINIT" -c "$CONF" -- "$PROBE" touch "$TD/app-ran"
 	echo "$output"
 	[ "$status" -eq 0 ]
@@ -310,7 +311,7 @@ three" ]
 	mg_conf 4
 	touch "$TD/block"
 	ns_start "$TD/first.out" -c "$CONF" -- "$PROBE" touch "$TD/app-ran"
-	mg_wait_line "$TD/hook.sig" '^ready$'
+	wait_for_line "$TD/hook.sig" '^ready$'
 	kill -TERM "$VPID"
 	mg_wait_exit "$UPID"
 	cat "$TD/first.out"
@@ -328,7 +329,7 @@ three" ]
 
 	# A restart goes on from 3.
 	rm "$TD/block"
-	run timeout -k 5 "$MG_TIMEOUT" unshare --pid --fork --mount-proc \
+	run timeout -k 5 "$VI_TIMEOUT" unshare --pid --fork --mount-proc \
 		"$VOLINIT" -c "$CONF" -- "$PROBE" touch "$TD/app-ran"
 	[ "$status" -eq 0 ]
 	[ -e "$TD/app-ran" ]
@@ -343,7 +344,7 @@ three" ]
 	mg_hook 4 'echo four >>data.txt'
 	mg_conf 4
 	ns_start "$TD/first.out" -c "$CONF" -- "$PROBE" touch "$TD/app-ran"
-	mg_wait_file "$TD/ready"
+	wait_for_file "$TD/ready"
 	kill -TERM "$VPID"
 	mg_wait_exit "$UPID"
 	cat "$TD/first.out"

@@ -1,13 +1,17 @@
 # shellcheck shell=bash
 # shellcheck disable=SC2034 # status, output, stdout, lines, fatal: for the tests
-# Shared helpers for cli.bats, config.bats, guard.bats and pid1.bats: a
-# scratch directory per test, a volinit wrapper that shows command, status
-# and output when a test fails, bounded waits on events (a file, a line, an
-# exit) instead of sleeps, and small readers of /proc.
+# Shared helpers of the integration suite, loaded by every file (directly or
+# through migrate_helpers.bash): a scratch directory per test, the bounded
+# volinit run (vi), a volinit wrapper that shows command, status and output
+# when a test fails (run_volinit), bounded waits on events (a file, a line,
+# an exit, volinit as PID 1 of a namespace) instead of sleeps, and small
+# readers of /proc.
 #
 # Environment: VOLINIT (absolute path of the binary under test), HELPERS
 # (directory of the programs built from tests/helpers), both set by
-# `make integration`; VI_TIMEOUT (seconds for each wait and run, default 30).
+# `make integration`; VI_TIMEOUT (seconds for each wait and each volinit
+# run, default 30), the suite's one timeout: a test that needs a larger
+# bound for one call sets it there (VI_TIMEOUT=300 run vi ...).
 
 VI_REPO=$(cd "$BATS_TEST_DIRNAME/../.." && pwd)
 : "${VOLINIT:=$VI_REPO/build/volinit}"
@@ -86,6 +90,12 @@ run_volinit() {
 	echo "--- stderr:"
 	cat "$T/stderr"
 	echo "---"
+}
+
+# vi ARG...: the volinit under test, bounded by VI_TIMEOUT: a hang gives
+# 124 instead of a stuck suite. For `run vi ...` (bats keeps the output).
+vi() {
+	timeout -k 5 "$VI_TIMEOUT" "$VOLINIT" "$@"
 }
 
 assert_status() {

@@ -104,7 +104,7 @@ racer_stop() {
 		if [ $((i % 3)) -eq 0 ]; then
 			# Every third run with its looks and makes slowed down by 3 ms:
 			# wider windows between two calls for the racer.
-			run traced "$MG_TIMEOUT" -e trace=newfstatat,statx,mknodat,mkdirat \
+			run traced "$VI_TIMEOUT" -e trace=newfstatat,statx,mknodat,mkdirat \
 				-e inject=newfstatat,statx,mknodat,mkdirat:delay_exit=3000 -- migrate -c "$CONF"
 		else
 			run vi migrate -c "$CONF"
@@ -145,7 +145,7 @@ racer_stop() {
 	# The racer swaps f as soon as volinit (root) has made it; each mknodat
 	# of volinit's is slowed down so that it can.
 	racer_bg "$TD/racer.out" --once 25 "$VOL" "f=symlink:$S/suid"
-	run traced "$MG_TIMEOUT" -e trace=mknodat -e inject=mknodat:delay_exit=1000000 -- \
+	run traced "$VI_TIMEOUT" -e trace=mknodat -e inject=mknodat:delay_exit=1000000 -- \
 		migrate -c "$CONF"
 	echo "$output"
 	mg_wait_exit "$RPID"
@@ -213,7 +213,7 @@ racer_stop() {
 	perl -e 'chdir $ARGV[0] or die; for (1 .. 100000) { mkdir "d" or die "mkdir: $!"; chdir "d" or die } open(my $f, ">", "bottom") or die; print $f "deep\n"' "$VOL"
 	mg_hook 2 'echo changed >top; exit 1'
 	mg_conf 2
-	MG_TIMEOUT=300 run vi migrate -c "$CONF"
+	VI_TIMEOUT=300 run vi migrate -c "$CONF"
 	echo "$output"
 	[ "$status" -eq 82 ]
 	[[ "$output" == *"the volume was restored as it was before the migration"* ]]

@@ -111,7 +111,7 @@ EOF
 	VOLINIT_IMAGE=registry.example/app:old mg_bg "$TD/app.out" \
 		"$VOLINIT" -c "$TD/app.ini" -- "$PROBE" signals "$TD/app.sig"
 	local apid=$MG_PID
-	mg_wait_line "$TD/app.sig" '^ready$'
+	wait_for_line "$TD/app.sig" '^ready$'
 	grep -l "pid=$apid " "$VOL"/.volinit/holders/*
 
 	# status sees the holder, and does not wait.
@@ -158,7 +158,7 @@ $(wait_for_files "$TD/go" 1)"
 	mg_conf 2
 	mg_bg "$TD/mig.out" "$VOLINIT" migrate -c "$CONF"
 	MPID=$MG_PID
-	mg_wait_file "$TD/ready"
+	wait_for_file "$TD/ready"
 }
 
 @test "check --json while one volume is being migrated: valid JSON, that volume locked (75), the others still listed" {
@@ -236,8 +236,8 @@ $(wait_for_files "$TD/go" 1)"
 	mg_bg "$TD/app.out" unshare --pid --fork --mount-proc \
 		"$VOLINIT" -c "$TD/app.ini" -- "$PROBE" signals "$TD/app.sig"
 	local upid=$MG_PID vpid
-	vpid=$(mg_ns_init "$upid")
-	mg_wait_line "$TD/app.sig" '^ready$'
+	vpid=$(ns_init "$upid")
+	wait_for_line "$TD/app.sig" '^ready$'
 	[ -n "$(ls -A "$VOL/.volinit/holders")" ]
 	kill -KILL "$vpid"
 	mg_wait_exit "$upid"
@@ -260,7 +260,7 @@ $(wait_for_files "$TD/go" 1)"
 	other_conf "$CONF" 2 "lock_timeout = 30"
 	mg_bg "$TD/app.out" "$VOLINIT" -c "$CONF" -- "$PROBE" signals "$TD/app.sig"
 	local apid=$MG_PID
-	mg_wait_line "$TD/app.sig" '^ready$'
+	wait_for_line "$TD/app.sig" '^ready$'
 
 	local t0=$SECONDS
 	run vi migrate -c "$CONF"

@@ -1,20 +1,19 @@
 # shellcheck shell=bash
-# Helpers for migrate.bats, lock.bats, snapshot.bats and faults.bats: a
-# volume, a hooks directory and a config file per test, hooks that log what
-# they see, listings that compare a volume before and after, and bounded
-# waits on events (a file, a line, an exit) instead of sleeps.
+# Helpers for faults.bats, hostile.bats, lock.bats, migrate.bats,
+# recovery.bats, runtime.bats and snapshot.bats: a volume, a hooks directory
+# and a config file per test, hooks that log what they see, listings that
+# compare a volume before and after, and commands in the background with a
+# bounded wait for their exit.
 #
-# Environment: VOLINIT (absolute path of build/volinit), HELPERS (build/helpers),
-# MG_TIMEOUT (seconds for each wait and each volinit run, default 30).
+# Environment: as helpers.bash, which this sources: VOLINIT (absolute path
+# of build/volinit), HELPERS (build/helpers), VI_TIMEOUT (seconds for each
+# wait and each volinit run, default 30).
 
-MG_REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-: "${VOLINIT:=$MG_REPO/build/volinit}"
-: "${HELPERS:=$MG_REPO/build/helpers}"
-# The bounded waits (wait_for_file, wait_for_line) come from there.
+# The bounded volinit run (vi), the bounded waits (wait_for_file,
+# wait_for_line), ns_init and the defaults of VOLINIT, HELPERS, PROBE and
+# VI_TIMEOUT come from there.
 # shellcheck source=helpers.bash
 source "$BATS_TEST_DIRNAME/helpers.bash"
-: "${MG_TIMEOUT:=30}"
-PROBE=$HELPERS/probe
 
 mg_requires_root() {
 	if [ "$(id -u)" != 0 ]; then
@@ -41,6 +40,8 @@ mg_setup() {
 	unset VOLINIT_CONFIG VOLINIT_VOLUME VOLINIT_PATH VOLINIT_FROM VOLINIT_TO
 	MG_PIDS=()
 	MG_MOUNTS=()
+	# ns_init shows the output of an unshare that mg_bg started.
+	declare -gA BG_ERRS=()
 }
 
 # Kills what the test left running (by pid: only ours) and unmounts ours.
@@ -89,11 +90,6 @@ EOF
 	chmod 0755 "$HOOKS/$name"
 }
 
-# The volinit under test, bounded: a hang gives 124 instead of a stuck suite.
-vi() {
-	timeout -k 5 "$MG_TIMEOUT" "$VOLINIT" "$@"
-}
-
 mg_version() { cat "$VOL/schema_version.txt"; }
 
 # The events of the journal, one "event from to" per line.
@@ -101,14 +97,9 @@ mg_events() {
 	jq -r '"\(.event) \(.from) \(.to)"' "${1:-$VOL}/.volinit/journal.jsonl"
 }
 
-# mg_wait_file FILE [SECONDS] / mg_wait_line FILE REGEX [SECONDS]: the
-# bounded waits of helpers.bash, with this suite's timeout.
-mg_wait_file() { wait_for_file "$1" "${2:-$MG_TIMEOUT}"; }
-mg_wait_line() { wait_for_line "$1" "$2" "${3:-$MG_TIMEOUT}"; }
-
 # mg_wait_count GLOB N [SECONDS]: until N files match GLOB.
 mg_wait_count() {
-	local glob=$1 n=$2 t=${3:-$MG_TIMEOUT} end files
+	local glob=$1 n=$2 t=${3:-$VI_TIMEOUT} end files
 	end=$((SECONDS + t))
 	while :; do
 		# shellcheck disable=SC2206
@@ -139,9 +130,10 @@ mg_bg() {
 		echo "$rc" >"$tag.rc.tmp" && mv "$tag.rc.tmp" "$tag.rc"
 	) &
 	MG_PIDS+=($!)
-	mg_wait_file "$tag.pid" || return 1
+	wait_for_file "$tag.pid" || return 1
 	MG_PID=$(cat "$tag.pid")
 	MG_PIDS+=("$MG_PID")
+	BG_ERRS[$MG_PID]=$out
 	echo "$tag" >"$BATS_TEST_TMPDIR/.bg-of.$MG_PID"
 }
 
@@ -149,29 +141,14 @@ mg_bg() {
 # started; sets MG_RC to its exit status. Fails (after killing it) when it
 # does not end in time.
 mg_wait_exit() {
-	local pid=$1 t=${2:-$MG_TIMEOUT} tag
+	local pid=$1 t=${2:-$VI_TIMEOUT} tag
 	tag=$(cat "$BATS_TEST_TMPDIR/.bg-of.$pid") || return 1
-	if ! mg_wait_file "$tag.rc" "$t"; then
+	if ! wait_for_file "$tag.rc" "$t"; then
 		echo "pid $pid did not exit within ${t}s" >&2
 		kill -KILL "$pid" 2>/dev/null
 		return 1
 	fi
 	MG_RC=$(cat "$tag.rc")
-}
-
-# The host pid of the process that `unshare --fork` started (PID 1 inside).
-mg_ns_init() {
-	local upid=$1 end c
-	end=$((SECONDS + MG_TIMEOUT))
-	while :; do
-		c=$(cat /proc/"$upid"/task/"$upid"/children 2>/dev/null | awk '{print $1}')
-		if [ -n "$c" ]; then
-			echo "$c"
-			return 0
-		fi
-		[ "$SECONDS" -lt "$end" ] || { echo "no child of $upid" >&2; return 1; }
-		sleep 0.02
-	done
 }
 
 # mg_mount_tmpfs DIR SIZE: a tmpfs, unmounted at teardown.

@@ -6,17 +6,14 @@
 # so the host's /etc is never touched. Migration hooks are checked to run
 # with the app's identity.
 #
-# Environment: VOLINIT (build/volinit), HELPERS (build/helpers), PV_TIMEOUT
-# (seconds for each wait, default 30).
+# Environment: VOLINIT (build/volinit), HELPERS (build/helpers), VI_TIMEOUT
+# (seconds for each wait and each volinit run, default 30), as in helpers.bash.
 
 # shellcheck disable=SC2016,SC2030,SC2031 # sh -c scripts use their own $1, $2; bats runs each test in a subshell
 bats_require_minimum_version 1.5.0
 
-PV_REPO=$(cd "$BATS_TEST_DIRNAME/../.." && pwd)
-: "${VOLINIT:=$PV_REPO/build/volinit}"
-: "${HELPERS:=$PV_REPO/build/helpers}"
-: "${PV_TIMEOUT:=30}"
-PROBE=$HELPERS/probe
+# VOLINIT, HELPERS, PROBE, VI_TIMEOUT and wait_for_file, wait_for_line.
+load helpers
 
 # cap_net_bind_service is 10, cap_chown 0.
 NET_BIND=0000000000000400
@@ -68,20 +65,13 @@ conf() {
 	} >"$CONF"
 }
 
-# The volinit under test, with the test's passwd and group, bounded.
-vi() {
-	timeout -k 5 "$PV_TIMEOUT" unshare --mount --propagation private -- \
+# vi_users ARG...: the volinit under test, bounded, with the test's users:
+# $PT/passwd and $PT/group bind-mounted over /etc/passwd and /etc/group in a
+# private mount namespace.
+vi_users() {
+	timeout -k 5 "$VI_TIMEOUT" unshare --mount --propagation private -- \
 		sh -c 'mount --bind "$1" /etc/passwd && mount --bind "$2" /etc/group &&
 			shift 2 && exec "$@"' sh "$PT/passwd" "$PT/group" "$VOLINIT" "$@"
-}
-
-# wait_file FILE: until it exists, bounded.
-wait_file() {
-	local end=$((SECONDS + PV_TIMEOUT))
-	until [ -e "$1" ]; do
-		[ "$SECONDS" -lt "$end" ] || { echo "timed out waiting for $1" >&2; return 1; }
-		sleep 0.02
-	done
 }
 
 # app_status: starts volinit -c $CONF running the probe, which writes its
@@ -90,16 +80,16 @@ wait_file() {
 # both ended well.
 app_status() {
 	rm -f "$PT/pid" "$PT/signals" "$PT/status"
-	vi -c "$CONF" -- "$PROBE" touch "$PT/pid" signals "$PT/signals" \
+	vi_users -c "$CONF" -- "$PROBE" touch "$PT/pid" signals "$PT/signals" \
 		>"$PT/out" 2>&1 3>&- &
 	local vpid=$!
 	PV_PIDS+=("$vpid")
-	wait_file "$PT/pid" || { cat "$PT/out"; return 1; }
+	wait_for_file "$PT/pid" || { cat "$PT/out"; return 1; }
 	local app
 	app=$(tr -d '\n' <"$PT/pid")
 	cp "/proc/$app/status" "$PT/status"
 	# "ready" means its signals are blocked: TERM is then received, not fatal.
-	until grep -qx ready "$PT/signals" 2>/dev/null; do sleep 0.02; done
+	wait_for_line "$PT/signals" '^ready$' || { cat "$PT/out"; return 1; }
 	# The app's parent is volinit ($! is the shell around timeout).
 	kill -TERM "$(field PPid)"
 	local rc=0
@@ -184,14 +174,14 @@ expect_caps() {
 	# An empty /etc: no passwd, no group, nothing else either.
 	mkdir "$PT/emptyetc"
 	rm -f "$PT/pid"
-	run -0 timeout -k 5 "$PV_TIMEOUT" unshare --mount --propagation private -- \
+	run -0 timeout -k 5 "$VI_TIMEOUT" unshare --mount --propagation private -- \
 		sh -c 'mount --bind "$1" /etc && shift && exec "$@"' sh "$PT/emptyetc" \
 		"$VOLINIT" -c "$CONF" -- "$PROBE" status "$PT/status"
 	echo "$output"
 	expect_ids 4200 4300 "4300"
 	# A name, though, cannot be resolved there: 77.
 	conf "user = pvuser"
-	run -77 timeout -k 5 "$PV_TIMEOUT" unshare --mount --propagation private -- \
+	run -77 timeout -k 5 "$VI_TIMEOUT" unshare --mount --propagation private -- \
 		sh -c 'mount --bind "$1" /etc && shift && exec "$@"' sh "$PT/emptyetc" \
 		"$VOLINIT" -c "$CONF" -- "$PROBE" touch "$PT/marker"
 	echo "$output"
@@ -205,16 +195,16 @@ expect_caps() {
 	hook_setup
 	printf '#!/bin/sh\necho "$HOME" >%s/hook.home\n' "$PT" >"$PT/hooks/0002-record"
 	export HOME=/root
-	run vi -c "$CONF" -- sh -c 'echo "$HOME" >"$1"' sh "$PT/app.home"
+	run vi_users -c "$CONF" -- sh -c 'echo "$HOME" >"$1"' sh "$PT/app.home"
 	echo "$output"
 	[ "$status" -eq 0 ]
 	[ "$(cat "$PT/hook.home")" = /home/pvuser ]
 	[ "$(cat "$PT/app.home")" = /home/pvuser ]
 	conf "user = 4321"
-	run -0 vi -c "$CONF" -- sh -c 'echo "$HOME" >"$1"' sh "$PT/unknown.home"
+	run -0 vi_users -c "$CONF" -- sh -c 'echo "$HOME" >"$1"' sh "$PT/unknown.home"
 	[ "$(cat "$PT/unknown.home")" = / ]
 	conf
-	run -0 vi -c "$CONF" -- sh -c 'echo "$HOME" >"$1"' sh "$PT/root.home"
+	run -0 vi_users -c "$CONF" -- sh -c 'echo "$HOME" >"$1"' sh "$PT/root.home"
 	[ "$(cat "$PT/root.home")" = /root ]
 }
 
@@ -223,7 +213,7 @@ expect_caps() {
 	app_status
 	expect_ids 3000000000 3000000001 "3000000001"
 	conf "user = 4294967295"
-	run vi -c "$CONF" -- "$PROBE" touch "$PT/marker"
+	run vi_users -c "$CONF" -- "$PROBE" touch "$PT/marker"
 	echo "$output"
 	[ "$status" -eq 77 ]
 	[ ! -e "$PT/marker" ]
@@ -233,7 +223,7 @@ expect_caps() {
 	conf "user = 4200:4300"
 	app_status_with_groups() {
 		rm -f "$PT/status"
-		run -0 timeout -k 5 "$PV_TIMEOUT" setpriv --groups 4998,4999 -- \
+		run -0 timeout -k 5 "$VI_TIMEOUT" setpriv --groups 4998,4999 -- \
 			unshare --mount --propagation private -- \
 			sh -c 'mount --bind "$1" /etc/passwd && mount --bind "$2" /etc/group &&
 				shift 2 && exec "$@"' sh "$PT/passwd" "$PT/group" \
@@ -315,11 +305,11 @@ expect_refused_77() {
 	mkdir "$PT/vol"
 	conf "user = nosuchuser"
 	printf '[data]\npath = %s\nexpected = 1\n' "$PT/vol" >>"$CONF"
-	run vi -c "$CONF" -- "$PROBE" touch "$PT/marker"
+	run vi_users -c "$CONF" -- "$PROBE" touch "$PT/marker"
 	expect_refused_77
 	[[ "$output" == *'volinit: FATAL: user "nosuchuser": no such user in /etc/passwd'* ]]
 	# Subcommands that run hooks resolve the user as well.
-	run vi migrate -c "$CONF"
+	run vi_users migrate -c "$CONF"
 	expect_refused_77
 }
 
@@ -327,7 +317,7 @@ expect_refused_77() {
 	mkdir "$PT/vol"
 	conf "user = pvuser:nosuchgroup"
 	printf '[data]\npath = %s\nexpected = 1\n' "$PT/vol" >>"$CONF"
-	run vi -c "$CONF" -- "$PROBE" touch "$PT/marker"
+	run vi_users -c "$CONF" -- "$PROBE" touch "$PT/marker"
 	expect_refused_77
 	[[ "$output" == *'volinit: FATAL: group "nosuchgroup": no such group in /etc/group'* ]]
 }
@@ -335,7 +325,7 @@ expect_refused_77() {
 @test "an unknown capability name is a config error: 78, one FATAL line naming it, nothing runs" {
 	mkdir "$PT/vol"
 	conf "user = 4200" "capabilities = cap_net_bind_service, cap_fly"
-	run vi -c "$CONF" -- "$PROBE" touch "$PT/marker"
+	run vi_users -c "$CONF" -- "$PROBE" touch "$PT/marker"
 	echo "$output"
 	[ "$status" -eq 78 ]
 	[ "$(grep -c '^volinit: FATAL:' <<<"$output")" -eq 1 ]
@@ -346,7 +336,7 @@ expect_refused_77() {
 @test "the switch itself failing (volinit without CAP_SETGID/CAP_SETUID): 77, nothing runs" {
 	mkdir "$PT/vol"
 	conf "user = 4200:4300"
-	run timeout -k 5 "$PV_TIMEOUT" setpriv --bounding-set -setuid,-setgid -- \
+	run timeout -k 5 "$VI_TIMEOUT" setpriv --bounding-set -setuid,-setgid -- \
 		"$VOLINIT" -c "$CONF" -- "$PROBE" touch "$PT/marker"
 	expect_refused_77
 	[[ "$output" == *"volinit: FATAL: cannot set supplementary groups: Operation not permitted"* ]]
@@ -355,7 +345,7 @@ expect_refused_77() {
 @test "dropping capabilities failing (volinit without CAP_SETPCAP): 77, nothing runs" {
 	mkdir "$PT/vol"
 	conf "capabilities = cap_net_bind_service"
-	run timeout -k 5 "$PV_TIMEOUT" setpriv --bounding-set -setpcap -- \
+	run timeout -k 5 "$VI_TIMEOUT" setpriv --bounding-set -setpcap -- \
 		"$VOLINIT" -c "$CONF" -- "$PROBE" touch "$PT/marker"
 	expect_refused_77
 	[[ "$output" == *"volinit: FATAL: cannot drop a capability from the bounding set"* ]]
@@ -367,7 +357,7 @@ unprivileged() {
 	local args=()
 	while [ "$1" != -- ]; do args+=("$1"); shift; done
 	shift
-	timeout -k 5 "$PV_TIMEOUT" setpriv "${args[@]}" --inh-caps=-all -- \
+	timeout -k 5 "$VI_TIMEOUT" setpriv "${args[@]}" --inh-caps=-all -- \
 		"$VOLINIT" -c "$CONF" -- "$@"
 }
 
@@ -436,7 +426,7 @@ same_identity() {
 @test "volinit migrate runs hooks with the configured identity too" {
 	conf "user = 4200:4300"
 	hook_setup
-	run -0 vi migrate -c "$CONF"
+	run -0 vi_users migrate -c "$CONF"
 	echo "$output"
 	[ "$(cat "$PT/vol/schema_version.txt")" = 2 ]
 	cp "$PT/hook.status" "$PT/status"

@@ -23,7 +23,7 @@ teardown() {
 	mg_conf 2
 	mg_bg "$TD/first.out" "$VOLINIT" -c "$CONF" -- "$PROBE" touch "$TD/app-ran"
 	local vpid=$MG_PID
-	mg_wait_file "$TD/ready"
+	wait_for_file "$TD/ready"
 	kill -TERM "$vpid"
 	mg_wait_exit "$vpid"
 	cat "$TD/first.out"
@@ -61,7 +61,7 @@ ns_start() {
 	shift
 	mg_bg "$out" unshare --pid --fork --mount-proc "$VOLINIT" "$@"
 	UPID=$MG_PID
-	VPID=$(mg_ns_init "$UPID")
+	VPID=$(ns_init "$UPID")
 	MG_PIDS+=("$VPID")
 }
 
@@ -77,7 +77,7 @@ ns_start() {
 	mg_hook 2 "echo two >>data.txt; touch '$TD/ready'; exec sleep 60"
 	mg_conf 2 "snapshot = false"
 	ns_start "$TD/first.out" -c "$CONF" -- "$PROBE" touch "$TD/app-ran"
-	mg_wait_file "$TD/ready"
+	wait_for_file "$TD/ready"
 	kill -KILL "$VPID"
 	mg_wait_exit "$UPID"
 	[ -e "$VOL/.volinit/dirty" ]
@@ -102,7 +102,7 @@ two" ]
 	mg_hook 2 "echo two >>data.txt; touch '$TD/ready'; exec sleep 60"
 	mg_conf 2
 	ns_start "$TD/first.out" -c "$CONF" -- "$PROBE" touch "$TD/app-ran"
-	mg_wait_file "$TD/ready"
+	wait_for_file "$TD/ready"
 	jq -e '.snapshot | type == "string" and length > 0' "$VOL/.volinit/dirty"
 	kill -KILL "$VPID"
 	mg_wait_exit "$UPID"

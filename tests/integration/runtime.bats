@@ -122,7 +122,7 @@ daemon gone" ]
 	mg_conf 3
 	printf '#!/bin/sh\n%s\n' "$(see_leftovers)" >"$TD/app.sh"
 	chmod +x "$TD/app.sh"
-	run timeout -k 5 "$MG_TIMEOUT" unshare --pid --fork --mount-proc "$VOLINIT" -c "$CONF" -- "$TD/app.sh"
+	run timeout -k 5 "$VI_TIMEOUT" unshare --pid --fork --mount-proc "$VOLINIT" -c "$CONF" -- "$TD/app.sh"
 	echo "$output"
 	cat "$TD/seen" || true
 	[ "$status" -eq 0 ]
@@ -164,7 +164,7 @@ while [ ! -e '$TD/go' ]; do i=\$((i + 1)); [ \$i -lt 2500 ] || exit 1; sleep 0.0
 	mg_conf 2
 	mg_bg "$TD/mig.out" "$VOLINIT" migrate -c "$CONF"
 	MPID=$MG_PID
-	mg_wait_file "$TD/ready"
+	wait_for_file "$TD/ready"
 }
 
 @test "USR1 and HUP sent while a start waits for the lock reach PROGRAM once it runs, once each" {
@@ -176,14 +176,14 @@ while [ ! -e '$TD/go' ]; do i=\$((i + 1)); [ \$i -lt 2500 ] || exit 1; sleep 0.0
 	mg_bg "$TD/start.out" "$PROBE" block 1,10 exec "$VOLINIT" -c "$CONF" -- \
 		"$PROBE" signals "$TD/app.sig"
 	local vpid=$MG_PID
-	mg_wait_line "$TD/start.out" 'waiting for the shared lock'
+	wait_for_line "$TD/start.out" 'waiting for the shared lock'
 	kill -USR1 "$vpid"
 	kill -HUP "$vpid"
 	kill -USR1 "$vpid"
 	touch "$TD/go"
 	mg_wait_exit "$MPID"
 	[ "$MG_RC" -eq 0 ]
-	mg_wait_line "$TD/app.sig" '^ready$'
+	wait_for_line "$TD/app.sig" '^ready$'
 	kill -TERM "$vpid"
 	mg_wait_exit "$vpid"
 	cat "$TD/start.out"
@@ -202,13 +202,13 @@ while [ ! -e '$TD/go' ]; do i=\$((i + 1)); [ \$i -lt 2500 ] || exit 1; sleep 0.0
 	mg_bg "$TD/start.out" "$PROBE" block 1,10 exec "$VOLINIT" -c "$TD/three.ini" -- \
 		"$PROBE" signals "$TD/app.sig"
 	local vpid=$MG_PID
-	mg_wait_line "$TD/start.out" 'waiting for the shared lock'
+	wait_for_line "$TD/start.out" 'waiting for the shared lock'
 	kill -USR1 "$vpid"
 	kill -HUP "$vpid"
 	touch "$TD/go"
 	mg_wait_exit "$MPID"
 	[ "$MG_RC" -eq 0 ]
-	mg_wait_line "$TD/app.sig" '^ready$'
+	wait_for_line "$TD/app.sig" '^ready$'
 	kill -TERM "$vpid"
 	mg_wait_exit "$vpid"
 	cat "$TD/start.out"
@@ -227,7 +227,7 @@ while [ ! -e '$TD/go' ]; do i=\$((i + 1)); [ \$i -lt 2500 ] || exit 1; sleep 0.0
 	mg_conf 2 "lock_timeout = 30"
 	mg_bg "$TD/start.out" "$VOLINIT" -c "$CONF" -- "$PROBE" touch "$TD/app-ran"
 	local vpid=$MG_PID
-	mg_wait_line "$TD/start.out" 'waiting for the shared lock'
+	wait_for_line "$TD/start.out" 'waiting for the shared lock'
 	kill -QUIT "$vpid"
 	local rc=0
 	mg_wait_exit "$vpid" 10 || rc=$?
@@ -260,7 +260,7 @@ while [ ! -e '$TD/go' ]; do i=\$((i + 1)); [ \$i -lt 2500 ] || exit 1; sleep 0.0
 	VOL=$TD/ro other_conf "$TD/ro.ini" 1
 	mg_bg "$TD/app.out" "$VOLINIT" -c "$TD/ro.ini" -- "$PROBE" signals "$TD/app.sig"
 	local apid=$MG_PID
-	mg_wait_line "$TD/app.sig" '^ready$'
+	wait_for_line "$TD/app.sig" '^ready$'
 
 	other_conf "$TD/rw2.ini" 2 "lock_timeout = 2"
 	run vi migrate -c "$TD/rw2.ini"
@@ -453,7 +453,7 @@ assert seen, "no line names the volume with one U+FFFD a byte: %r" % lines
 	# Each file's data copy slowed to 50 ms: the copy would take 15 s.
 	mg_bg "$TD/start.out" strace -f -qq -o /dev/null -e trace=copy_file_range \
 		-e inject=copy_file_range:delay_enter=50000 "$VOLINIT" -c "$CONF" -- true
-	mg_wait_file "$VOL/.volinit/snapshot.tmp"
+	wait_for_file "$VOL/.volinit/snapshot.tmp"
 	local vpid
 	vpid=$(pgrep -P "$MG_PID")
 	kill -TERM "$vpid"

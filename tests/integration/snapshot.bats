@@ -198,7 +198,7 @@ two" ]
 	echo 1 >"$VOL/schema_version.txt"
 	# The hook lists the snapshot as it sees it.
 	mg_hook 2 "
-bash -c \". '$MG_REPO/tests/integration/migrate_helpers.bash'; mg_listing .volinit/snapshot\" >'$TD/snap-listing'
+bash -c \". '$VI_REPO/tests/integration/migrate_helpers.bash'; mg_listing .volinit/snapshot\" >'$TD/snap-listing'
 ls -A .volinit/snapshot >'$TD/snap-names'"
 	mg_conf 2
 	local before
@@ -374,7 +374,7 @@ start 2 2"$ ]]
 	mg_conf 2
 	mg_bg "$TD/migrate.out" "$VOLINIT" migrate -c "$CONF"
 	local mpid=$MG_PID
-	mg_wait_line "$TD/hook-signals" '^ready$'
+	wait_for_line "$TD/hook-signals" '^ready$'
 
 	run --separate-stderr vi status -c "$CONF" --json
 	echo "$output"
@@ -462,7 +462,7 @@ echo changed >a.txt; rm -r 'name with spaces'; echo new >d/inner/new; echo new >
 	mg_conf 2
 	command -v strace >/dev/null || skip "strace is not installed"
 	# Killed at its 30th unlinkat: the removal after the step is under way.
-	run timeout -k 5 "$MG_TIMEOUT" strace -qq -o /dev/null -e trace=unlinkat \
+	run timeout -k 5 "$VI_TIMEOUT" strace -qq -o /dev/null -e trace=unlinkat \
 		-e inject=unlinkat:signal=SIGKILL:when=30 "$VOLINIT" migrate -c "$CONF"
 	echo "$output"
 	[ "$status" -eq 137 ]

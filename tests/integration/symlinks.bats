@@ -9,41 +9,31 @@
 # targets, and checksums), that the volume's data is intact, and, for FIFOs,
 # that nothing even opened them.
 #
-# Environment: VOLINIT (build/volinit), HELPERS (build/helpers), SL_TIMEOUT
-# (seconds for each run, default 30).
+# Environment: VOLINIT (build/volinit), HELPERS (build/helpers), VI_TIMEOUT
+# (seconds for each run, default 30), as in helpers.bash.
 
 # shellcheck disable=SC2016 # hooks expand their own variables
 bats_require_minimum_version 1.5.0
 
-SL_REPO=$(cd "$BATS_TEST_DIRNAME/../.." && pwd)
-: "${VOLINIT:=$SL_REPO/build/volinit}"
-: "${HELPERS:=$SL_REPO/build/helpers}"
-: "${SL_TIMEOUT:=30}"
-PROBE=$HELPERS/probe
+# VOLINIT, HELPERS, PROBE, VI_TIMEOUT, vi (the bounded volinit run), the
+# scratch directory T and the killing of BG_PIDS at teardown.
+load helpers
 
 setup() {
 	if [ "$(id -u)" != 0 ]; then
 		[ -n "${CI:-}" ] && { echo "symlinks.bats needs root (CI runs as root)" >&2; return 1; }
 		skip "needs root (volinit as root is what a planted symlink attacks)"
 	fi
-	[ -x "$VOLINIT" ] || { echo "VOLINIT=$VOLINIT is not executable (make build/volinit)" >&2; return 1; }
-	[ -x "$PROBE" ] || { echo "$PROBE missing (make helpers)" >&2; return 1; }
-	TD=$BATS_TEST_TMPDIR
-	VOL=$TD/vol
-	OUT=$TD/outside
-	HOOKS=$TD/hooks
-	CONF=$TD/volinit.ini
+	common_setup
+	VOL=$T/vol
+	OUT=$T/outside
+	HOOKS=$T/hooks
+	CONF=$T/volinit.ini
 	mkdir -p "$VOL" "$OUT" "$HOOKS"
 	echo "app data" >"$VOL/data.txt"
-	unset VOLINIT_CONFIG
-	SL_PIDS=()
 }
 
-teardown() {
-	local p
-	for p in "${SL_PIDS[@]}"; do kill -KILL "$p" 2>/dev/null || true; done
-	for p in "${SL_PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
-}
+teardown() { common_teardown; }
 
 # conf EXPECTED [LINE...]: volume "data" on $VOL, hooks in $HOOKS.
 conf() {
@@ -64,18 +54,15 @@ hook() {
 	chmod 0755 "$HOOKS/$1"
 }
 
-vi() {
-	timeout -k 5 "$SL_TIMEOUT" "$VOLINIT" "$@"
-}
-
 # As PID 1 of a new PID namespace: volinit's pid, and so the name of its
 # temporary version file, is known in advance (1).
 vi_pid1() {
-	timeout -k 5 "$SL_TIMEOUT" unshare --pid --fork --mount-proc -- "$VOLINIT" "$@"
+	timeout -k 5 "$VI_TIMEOUT" unshare --pid --fork --mount-proc -- "$VOLINIT" "$@"
 }
 
-# listing DIR: everything that could show a change below DIR.
-listing() {
+# outside_listing DIR: everything that could show a change below DIR (more
+# than helpers.bash's listing: link counts, link targets, checksums).
+outside_listing() {
 	(
 		cd "$1" || exit 1
 		stat -c 'root %a %u %g %s %Y' .
@@ -113,14 +100,14 @@ plant_outside() {
 }
 
 snap() {
-	listing "$OUT" >"$TD/outside.before"
-	data_listing >"$TD/data.before"
+	outside_listing "$OUT" >"$T/outside.before"
+	data_listing >"$T/data.before"
 }
 
 # outside_untouched: the outside directory as snap saw it.
 outside_untouched() {
-	listing "$OUT" >"$TD/outside.after"
-	if ! diff -u "$TD/outside.before" "$TD/outside.after"; then
+	outside_listing "$OUT" >"$T/outside.after"
+	if ! diff -u "$T/outside.before" "$T/outside.after"; then
 		echo "volinit changed the directory outside the volume (above)" >&2
 		return 1
 	fi
@@ -129,8 +116,8 @@ outside_untouched() {
 # untouched: the outside directory and the volume's data as snap saw them.
 untouched() {
 	outside_untouched || return 1
-	data_listing >"$TD/data.after"
-	if ! diff -u "$TD/data.before" "$TD/data.after"; then
+	data_listing >"$T/data.after"
+	if ! diff -u "$T/data.before" "$T/data.after"; then
 		echo "the volume's data changed (above)" >&2
 		return 1
 	fi
@@ -143,11 +130,11 @@ untouched() {
 	ln -s "$OUT/victim" "$VOL/schema_version.txt"
 	conf 1
 	snap
-	run vi -c "$CONF" -- "$PROBE" touch "$TD/marker"
+	run vi -c "$CONF" -- "$PROBE" touch "$T/marker"
 	echo "$output"
 	[ "$status" -eq 65 ]
 	[[ "$output" == *'volinit: FATAL: volume "data" ('"$VOL"'): version file schema_version.txt is a symbolic link, not a regular file'* ]]
-	[ ! -e "$TD/marker" ]
+	[ ! -e "$T/marker" ]
 	run -65 vi check -c "$CONF"
 	run -65 vi migrate -c "$CONF"
 	run -0 vi status -c "$CONF"
@@ -175,15 +162,18 @@ untouched() {
 fifo_writer() {
 	(
 		exec 3>&- 4>"$1"
-		: >"$TD/fifo-was-opened"
+		: >"$T/fifo-was-opened"
 	) &
-	SL_PIDS+=("$!")
+	BG_PIDS+=("$!")
 }
 
+# not_opened: the writer did not get through its open in half a second (a
+# released writer needs a moment to run; a sleep on purpose: there is no
+# event to wait for when the test passes).
 not_opened() {
 	local _
 	for _ in 1 2 3 4 5 6 7 8 9 10; do
-		[ ! -e "$TD/fifo-was-opened" ] || { echo "volinit opened the FIFO" >&2; return 1; }
+		[ ! -e "$T/fifo-was-opened" ] || { echo "volinit opened the FIFO" >&2; return 1; }
 		sleep 0.05
 	done
 }
@@ -194,13 +184,13 @@ not_opened() {
 	conf 1
 	snap
 	# No writer: an open for reading without O_NONBLOCK would hang here.
-	run vi -c "$CONF" -- "$PROBE" touch "$TD/marker"
+	run vi -c "$CONF" -- "$PROBE" touch "$T/marker"
 	echo "$output"
 	[ "$status" -eq 65 ]
-	[ ! -e "$TD/marker" ]
+	[ ! -e "$T/marker" ]
 	# A writer waiting: any open for reading would release it.
 	fifo_writer "$OUT/fifo"
-	run -65 vi -c "$CONF" -- "$PROBE" touch "$TD/marker"
+	run -65 vi -c "$CONF" -- "$PROBE" touch "$T/marker"
 	run -65 vi check -c "$CONF"
 	run -0 vi status -c "$CONF"
 	run -65 vi migrate -c "$CONF"
@@ -212,20 +202,20 @@ not_opened() {
 	conf 1
 	mkfifo "$VOL/schema_version.txt"
 	fifo_writer "$VOL/schema_version.txt"
-	run vi -c "$CONF" -- "$PROBE" touch "$TD/marker"
+	run vi -c "$CONF" -- "$PROBE" touch "$T/marker"
 	echo "$output"
 	[ "$status" -eq 65 ]
 	[[ "$output" == *"is a FIFO, not a regular file"* ]]
 	not_opened
 	rm "$VOL/schema_version.txt"
 	mkdir "$VOL/schema_version.txt"
-	run -65 vi -c "$CONF" -- "$PROBE" touch "$TD/marker"
+	run -65 vi -c "$CONF" -- "$PROBE" touch "$T/marker"
 	[[ "$output" == *"is a directory, not a regular file"* ]]
 	rmdir "$VOL/schema_version.txt"
 	mknod "$VOL/schema_version.txt" c 1 3
 	run -65 vi check -c "$CONF"
 	[[ "$output" == *"is a character device, not a regular file"* ]]
-	[ ! -e "$TD/marker" ]
+	[ ! -e "$T/marker" ]
 }
 
 @test "a dangling version-file symlink is corrupt (65), not missing: on_missing = init writes nothing through it" {
@@ -233,9 +223,9 @@ not_opened() {
 	rm "$VOL/data.txt"
 	conf 1 "on_missing = init"
 	snap
-	run -65 vi -c "$CONF" -- "$PROBE" touch "$TD/marker"
+	run -65 vi -c "$CONF" -- "$PROBE" touch "$T/marker"
 	[ ! -e "$OUT/does-not-exist" ]
-	[ ! -e "$TD/marker" ]
+	[ ! -e "$T/marker" ]
 	untouched
 }
 
@@ -251,9 +241,9 @@ plant_tmp_link() {
 	plant_tmp_link
 	conf 1 "baseline = 1"
 	snap
-	run -0 vi_pid1 -c "$CONF" -- "$PROBE" touch "$TD/marker"
+	run -0 vi_pid1 -c "$CONF" -- "$PROBE" touch "$T/marker"
 	echo "$output"
-	[ -f "$TD/marker" ]
+	[ -f "$T/marker" ]
 	[ ! -L "$VOL/schema_version.txt" ]
 	[ "$(cat "$VOL/schema_version.txt")" = 1 ]
 	untouched
@@ -288,10 +278,10 @@ step 2" ]
 	plant_tmp_link
 	conf 1 "on_missing = init"
 	snap
-	run -80 vi_pid1 -c "$CONF" -- "$PROBE" touch "$TD/marker"
+	run -80 vi_pid1 -c "$CONF" -- "$PROBE" touch "$T/marker"
 	echo "$output"
 	[ ! -e "$VOL/schema_version.txt" ]
-	[ ! -e "$TD/marker" ]
+	[ ! -e "$T/marker" ]
 	untouched
 }
 
@@ -325,7 +315,7 @@ plant_state_link() {
 @test ".volinit planted as a symlink: a start creates and writes nothing outside (lock, holders, journal)" {
 	plant_state_link
 	conf 1
-	run vi -c "$CONF" -- "$PROBE" touch "$TD/marker"
+	run vi -c "$CONF" -- "$PROBE" touch "$T/marker"
 	echo "$output"
 	untouched
 }
@@ -333,10 +323,10 @@ plant_state_link() {
 @test ".volinit planted as a symlink: a start that migrates creates, writes and deletes nothing outside (snapshot, dirty, journal)" {
 	plant_state_link
 	conf 2 "on_older = migrate"
-	run vi -c "$CONF" -- "$PROBE" touch "$TD/marker"
+	run vi -c "$CONF" -- "$PROBE" touch "$T/marker"
 	echo "$output"
 	[ "$status" -eq 73 ]
-	[ ! -e "$TD/marker" ]
+	[ ! -e "$T/marker" ]
 	untouched
 }
 
@@ -368,7 +358,7 @@ plant_state_link() {
 	touch -d '2001-01-01 00:00:00' "$OUT/snapshot"/* "$OUT/snapshot" "$OUT/dirty" "$OUT"
 	snap
 	conf 1
-	run vi -c "$CONF" -- "$PROBE" touch "$TD/marker"
+	run vi -c "$CONF" -- "$PROBE" touch "$T/marker"
 	echo "$output"
 	[ "$(cat "$VOL/data.txt")" = "app data" ]
 	untouched
@@ -395,14 +385,14 @@ plant_inner_links() {
 
 @test "symlinks planted inside .volinit/ (holders, lock, journal, snapshot.tmp) are not followed by start, migrate, stamp, check, status" {
 	plant_inner_links
-	run vi -c "$CONF" -- "$PROBE" touch "$TD/marker"
+	run vi -c "$CONF" -- "$PROBE" touch "$T/marker"
 	echo "start: $status $output"
 	untouched
 	run vi check -c "$CONF"
 	run vi status -c "$CONF"
 	untouched
 	conf 2 "on_older = migrate"
-	run vi -c "$CONF" -- "$PROBE" touch "$TD/marker"
+	run vi -c "$CONF" -- "$PROBE" touch "$T/marker"
 	echo "start+migrate: $status $output"
 	outside_untouched
 	run vi migrate -c "$CONF"
@@ -421,7 +411,7 @@ plant_inner_links() {
 	rm -rf "$VOL/.volinit/holders"
 	ln -s "$OUT/holders" "$VOL/.volinit/holders"
 	snap
-	run vi -c "$CONF" -- "$PROBE" touch "$TD/marker"
+	run vi -c "$CONF" -- "$PROBE" touch "$T/marker"
 	echo "$output"
 	untouched
 	conf 2 "on_older = migrate"
@@ -441,13 +431,13 @@ plant_inner_links() {
 	hook 0002
 	conf 2 "on_older = migrate"
 	snap
-	run vi -c "$CONF" -- "$PROBE" touch "$TD/marker"
+	run vi -c "$CONF" -- "$PROBE" touch "$T/marker"
 	echo "$output"
 	# Migrating unlocked would let two replicas migrate at once.
 	[ "$status" -eq 73 ]
 	[[ "$output" == *"FATAL"*".volinit/lock"* ]]
 	[ "$(cat "$VOL/schema_version.txt")" = 1 ]
-	[ ! -e "$TD/marker" ]
+	[ ! -e "$T/marker" ]
 	untouched
 }
 
@@ -467,7 +457,7 @@ plant_inner_links() {
 @test ".volinit and .volinit/holders, as volinit makes them, are 0700" {
 	echo 1 >"$VOL/schema_version.txt"
 	conf 1
-	run -0 vi -c "$CONF" -- "$PROBE" status "$TD/status"
+	run -0 vi -c "$CONF" -- "$PROBE" status "$T/status"
 	[ "$(stat -c %a "$VOL/.volinit")" = 700 ]
 	[ "$(stat -c %a "$VOL/.volinit/holders")" = 700 ]
 }

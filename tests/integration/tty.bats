@@ -2,13 +2,13 @@
 # Interactive use, as dumb-init's test suite checks it: volinit run from an
 # interactive bash (job control on) through a pseudo-terminal, driven by
 # tests/helpers/ptyshell.py as a person at the keyboard would. Every wait is
-# bounded (PTY_TIMEOUT seconds): where volinit gets it wrong the shell never
-# shows its prompt again, and the step times out.
+# bounded (VI_TIMEOUT seconds, helpers.bash; the whole session six times
+# that): where volinit gets it wrong the shell never shows its prompt again,
+# and the step times out.
 
 load helpers
 
 PTYSHELL=$BATS_TEST_DIRNAME/../helpers/ptyshell.py
-: "${PTY_TIMEOUT:=10}"
 
 setup() {
 	common_setup
@@ -29,7 +29,7 @@ shell() {
 	# A clean environment, but the sanitizers' settings (make sanitize).
 	env -i PATH="$PATH" HOME="$T" TERM=dumb V="$VOLINIT" CFG="$CFG" T="$T" \
 		${ASAN_OPTIONS:+ASAN_OPTIONS="$ASAN_OPTIONS"} ${UBSAN_OPTIONS:+UBSAN_OPTIONS="$UBSAN_OPTIONS"} \
-		timeout -k 5 $((PTY_TIMEOUT * 6)) python3 "$PTYSHELL" --timeout "$PTY_TIMEOUT" --log "$T/tty" \
+		timeout -k 5 $((VI_TIMEOUT * 6)) python3 "$PTYSHELL" --timeout "$VI_TIMEOUT" --log "$T/tty" \
 		-- bash --rcfile "$T/bashrc" --noediting -i 3>&- || status=$?
 	echo "--- the terminal (status $status):"
 	cat -v "$T/tty" 2>/dev/null
