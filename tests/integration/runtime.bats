@@ -498,7 +498,7 @@ done"
 		break
 	done
 	mkdir "$TD/nsproc"
-	run timeout -k 5 "$MG_TIMEOUT" unshare --pid --fork --mount sh -c '
+	run timeout -k 5 "$VI_TIMEOUT" unshare --pid --fork --mount sh -c '
 		mount -t proc proc "$3" && echo $(($4 - 1)) >"$3/sys/kernel/ns_last_pid" || exit 99
 		"$1" migrate -c "$2"; echo "volinit: $?"' sh "$VOLINIT" "$CONF" "$TD/nsproc" "$free"
 	echo "status $status (pid $free in the namespace)"
