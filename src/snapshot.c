@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <sys/syscall.h>
@@ -37,9 +38,26 @@
 #define SYS_fchmodat2 452
 #endif
 
-/* First copies of hard-linked files held open to link the others to; past
- * that many, re-reached from the destination root and checked by inode. */
-#define LINK_FDS 256
+/* First copies of hard-linked files held open to link the others to: as
+ * many as the descriptor limit leaves beside the walk's own (two trees)
+ * and LINK_FDS_SPARE more, at most LINK_FDS_MAX; past that many, re-reached
+ * from the destination root and checked by inode, at an open per path
+ * component. */
+#define LINK_FDS_SPARE 64
+#define LINK_FDS_MAX 65536
+
+static size_t link_fds(void)
+{
+	static size_t max;
+	if (max == 0) {
+		struct rlimit rl;
+		rlim_t used = 2 * WALK_MAX_FDS + LINK_FDS_SPARE;
+		rlim_t cur = getrlimit(RLIMIT_NOFILE, &rl) == 0 ? rl.rlim_cur : 1024;
+		rlim_t n = cur > used + 16 ? cur - used : 16;
+		max = n > LINK_FDS_MAX ? LINK_FDS_MAX : (size_t)n;
+	}
+	return max;
+}
 
 /* A stop signal (TERM, INT, QUIT) ends a walk that may stop (the snapshot,
  * which changes nothing on the volume): looked for every STOP_EVERY
@@ -360,7 +378,7 @@ static bool remember_first(struct copy *c, struct walk_link *l, int out, const c
 		return false;
 	l->ddev = st.st_dev;
 	l->dino = st.st_ino;
-	if (c->links.fds < LINK_FDS) {
+	if (c->links.fds < link_fds()) {
 		l->fd = out;
 		c->links.fds++;
 		return true;

@@ -477,3 +477,26 @@ echo changed >a.txt; rm -r 'name with spaces'; echo new >d/inner/new; echo new >
 	[ "$(mg_version)" = 3 ]
 	[ "$(find "$VOL/.volinit" -maxdepth 1 -name 'snapshot*' | wc -l)" -eq 0 ]
 }
+
+# Past the descriptors it may hold (a low open-files limit), the first copy
+# of a hard-linked file is reached again from the snapshot's root, path
+# component by path component, and checked by inode.
+@test "with few descriptors to spare (ulimit -n 220), 300 hard-link pairs in nested directories are snapshotted and restored as links (82)" {
+	local i
+	for i in $(seq 1 300); do
+		mkdir -p "$VOL/first/$((i % 7))/deep" "$VOL/second/$((i % 11))"
+		echo "file $i" >"$VOL/first/$((i % 7))/deep/f$i"
+		ln "$VOL/first/$((i % 7))/deep/f$i" "$VOL/second/$((i % 11))/l$i"
+	done
+	echo 1 >"$VOL/schema_version.txt"
+	mg_hook 2 'echo changed >first/0/deep/f7; rm second/0/l11; exit 3'
+	mg_conf 2
+	local before
+	before=$(mg_listing "$VOL")
+	run bash -c 'ulimit -n 220 && exec "$@"' sh timeout -k 5 "$VI_TIMEOUT" "$VOLINIT" migrate -c "$CONF"
+	echo "$output"
+	[ "$status" -eq 82 ]
+	[[ "$output" == *"restored"* ]]
+	diff <(echo "$before") <(mg_listing "$VOL")
+	[ "$(find "$VOL/first" -type f -links 2 | wc -l)" -eq 300 ]
+}
