@@ -52,13 +52,14 @@ int apply_decision(const struct volume_conf *v, int dirfd, const struct observat
 		   bool dry_run)
 {
 	switch (d->action) {
-	case ACT_RUN:
+	case ACT_RUN: {
+		char at[128];
+		report_at(v, d, at, sizeof(at));
 		if (dry_run)
-			printf("volume \"%s\" (%s): at %d, nothing to do\n", v->name, v->path,
-			       (int)d->from);
-		log_info(v->name, "volume \"%s\" (%s): at %d, nothing to do", v->name, v->path,
-			 (int)d->from);
+			printf("volume \"%s\" (%s): %s, nothing to do\n", v->name, v->path, at);
+		log_info(v->name, "volume \"%s\" (%s): %s, nothing to do", v->name, v->path, at);
 		return 0;
+	}
 	case ACT_INIT:
 		return write_version(v, dirfd, v->expected, "initialized an empty volume", dry_run);
 	case ACT_ADOPT:

@@ -10,6 +10,7 @@
 #include "log.h"
 #include "migrate.h"
 #include "session.h"
+#include "verify.h"
 #include "record.h"
 #include "snapshot.h"
 #include "state.h"
@@ -43,7 +44,7 @@ static struct decision after_restore(const struct volume_conf *v, int dirfd,
 	return guard_decide(v, obs, GUARD_START);
 }
 
-int command_check(const struct config *cfg, bool json)
+int command_check(const struct config *cfg, bool json, const struct privs *privs)
 {
 	int first = 0;
 	if (json)
@@ -52,7 +53,7 @@ int command_check(const struct config *cfg, bool json)
 		const struct volume_conf *v = &cfg->volumes[i];
 		struct session s;
 		int rc = session_open(&s, v, SESSION_SHARED, GUARD_START);
-		const char *action = "locked";
+		const char *action = "locked", *verified = NULL;
 		if (rc == 0) {
 			struct decision d = s.d;
 			action = report_action_names[d.action];
@@ -63,10 +64,14 @@ int command_check(const struct config *cfg, bool json)
 				rc = d.code;
 			} else if (d.action == ACT_MIGRATE) {
 				rc = migrate_plan_check(v, d.from);
+			} else if (d.action == ACT_RUN && d.has_from && v->verify &&
+				   s.d.action == ACT_RUN) {
+				rc = verify_volume(v, s.dirfd, d.from, privs);
+				verified = rc == 0 ? "passed" : rc == 84 ? "failed" : NULL;
 			}
 		}
 		if (json)
-			report_check_json(v, &s.obs, action, rc, i == 0);
+			report_check_json(v, &s.obs, action, rc, verified, i == 0);
 		if (rc && !first)
 			first = rc;
 		session_close(&s);
@@ -112,8 +117,9 @@ static int migrate_one(const struct volume_conf *v, const struct privs *hooks, b
 	struct session s;
 	int rc = session_open(&s, v, SESSION_SHARED, GUARD_MIGRATE);
 	if (rc == 0 && !dry_run && s.d.action == ACT_RUN) {
-		log_info(v->name, "volume \"%s\" (%s): at %d, nothing to do", v->name, v->path,
-			 (int)s.d.from);
+		char at[128];
+		report_at(v, &s.d, at, sizeof(at));
+		log_info(v->name, "volume \"%s\" (%s): %s, nothing to do", v->name, v->path, at);
 	} else if (rc == 0 && !dry_run) {
 		session_close(&s);
 		rc = session_open(&s, v, SESSION_EXCLUSIVE, GUARD_MIGRATE);

@@ -11,7 +11,7 @@
 enum command { CMD_RUN, CMD_CHECK, CMD_MIGRATE, CMD_STATUS, CMD_STAMP };
 
 /* Exits with the code a start would refuse with; only reads. */
-int command_check(const struct config *cfg, bool json);
+int command_check(const struct config *cfg, bool json, const struct privs *privs);
 /* What is on the volumes, read offline; 0 when every volume could be read. */
 int command_status(const struct config *cfg, bool json);
 /* Brings every volume to its expected version, whatever on_older says. */

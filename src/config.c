@@ -35,7 +35,7 @@ struct key {
 
 static const char *const on_refuse_words[] = { "exit", "hold", NULL };
 static const char *const log_format_words[] = { "text", "json", NULL };
-static const char *const on_missing_words[] = { "init", "fail", NULL };
+static const char *const on_missing_words[] = { "init", "fail", "app", NULL };
 static const char *const on_older_words[] = { "fail", "migrate", NULL };
 static const char *const on_newer_words[] = { "fail", "allow", NULL };
 
@@ -64,11 +64,14 @@ static const struct key volume_keys[] = {
 	{ "snapshot", K_BOOL, V(snapshot), 0, NULL },
 	{ "lock_timeout", K_SECONDS, V(lock_timeout), 0, NULL },
 	{ "require_mount", K_BOOL, V(require_mount), 0, NULL },
+	{ "verify", K_PATH, V(verify), 0, NULL },
+	{ "verify_timeout", K_SECONDS, V(verify_timeout), 0, NULL },
 	{ NULL, 0, 0, 0, NULL },
 };
 
 #define DEFAULT_VERSION_FILE "schema_version.txt"
 #define DEFAULT_LOCK_TIMEOUT 60
+#define DEFAULT_VERIFY_TIMEOUT 30
 #define MAX_SECONDS 86400u
 
 void config_init(struct config *cfg)
@@ -84,6 +87,7 @@ static void volume_free(struct volume_conf *v)
 	free(v->path);
 	free(v->version_file);
 	free(v->migrations);
+	free(v->verify);
 }
 
 void config_free(struct config *cfg)
@@ -272,6 +276,7 @@ static struct volume_conf *add_volume(struct config *cfg, const char *name, int 
 	v->on_newer = NEWER_FAIL;
 	v->snapshot = true;
 	v->lock_timeout = DEFAULT_LOCK_TIMEOUT;
+	v->verify_timeout = DEFAULT_VERIFY_TIMEOUT;
 	v->line = line;
 	cfg->nvolumes++;
 	return v;

@@ -13,7 +13,7 @@
 #define VERSION_MAX INT32_MAX
 
 enum on_refuse { REFUSE_EXIT, REFUSE_HOLD };
-enum on_missing { MISSING_INIT, MISSING_FAIL };
+enum on_missing { MISSING_INIT, MISSING_FAIL, MISSING_APP };
 enum on_older { OLDER_FAIL, OLDER_MIGRATE };
 enum on_newer { NEWER_FAIL, NEWER_ALLOW };
 
@@ -32,6 +32,8 @@ struct volume_conf {
 	bool snapshot;
 	unsigned lock_timeout;
 	bool require_mount;
+	char *verify;         /* the verify hook (absolute), or NULL */
+	unsigned verify_timeout; /* seconds before it is killed (failed) */
 	int line;            /* where the section starts, for messages */
 	int path_line;       /* where path is set */
 	uint32_t seen;       /* keys already set, to refuse duplicates */

@@ -35,6 +35,8 @@ struct decision guard_decide(const struct volume_conf *v, const struct observati
 	case OBS_EMPTY:
 		if (v->on_missing == MISSING_INIT)
 			return (struct decision){ .action = ACT_INIT, .from = v->expected };
+		if (v->on_missing == MISSING_APP) /* PROGRAM writes it (initdb) */
+			return (struct decision){ .action = ACT_RUN };
 		return refuse(80);
 	case OBS_UNVERSIONED:
 		if (!v->has_baseline)

@@ -117,7 +117,20 @@ int main(int argc, char **argv)
 
 	switch (cli.cmd) {
 	case CMD_RUN: rc = run_program(&cli, &cfg); break;
-	case CMD_CHECK: rc = command_check(&cfg, cli.json); break;
+	case CMD_CHECK: {
+		/* Verify hooks run as the configured user: only then resolved,
+		 * so that check stays what it was without them. */
+		struct privs privs;
+		bool verify = false;
+		for (size_t i = 0; i < cfg.nvolumes; i++)
+			verify = verify || cfg.volumes[i].verify;
+		rc = verify ? privs_resolve(&cfg, "/", &privs) : 0;
+		if (!rc && verify)
+			rc = privs_check(&privs);
+		if (!rc)
+			rc = command_check(&cfg, cli.json, verify ? &privs : NULL);
+		break;
+	}
 	case CMD_STATUS: rc = command_status(&cfg, cli.json); break;
 	case CMD_MIGRATE: {
 		struct privs privs;

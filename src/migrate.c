@@ -5,6 +5,7 @@
 #include "env.h"
 #include "guard.h"
 #include "report.h"
+#include "verify.h"
 #include "jbuf.h"
 #include "journal.h"
 #include "log.h"
@@ -243,7 +244,11 @@ int migrate_plan(const struct volume_conf *v, int32_t from, struct migrate_plan 
 			return 126;
 		}
 	}
-	return 0;
+	/* Run after the last step: the image's, and there, before any step. */
+	rc = verify_trust(v);
+	if (rc)
+		migrate_plan_free(plan);
+	return rc;
 }
 
 /* volinit's environment with VOLINIT_VOLUME, _PATH, _FROM, _TO set, and
@@ -415,6 +420,39 @@ static int begin(const struct volume_conf *v, int voldirfd, int32_t from, char *
 	return rc;
 }
 
+/* After the last step, before the snapshot is dropped: the verify hook,
+ * as part of the migration (dirty again meanwhile, so that a crash here is
+ * restored too). Failing, it fails the migration: the snapshot goes back,
+ * 82, as for a failed step. */
+static int verify_migrated(const struct volume_conf *v, int voldirfd,
+			   const struct migrate_step *last, int32_t from, const char *snapshot_id,
+			   const struct privs *privs)
+{
+	int err = mark_dirty(v, voldirfd, last, snapshot_id);
+	if (err) {
+		log_fatal(73, v->name, "volume \"%s\" (%s): cannot write .volinit/dirty: %s",
+			  v->name, v->path, strerror(err));
+		return 73;
+	}
+	char why[512], how[128], failed[700];
+	log_notice(v->name, "volume \"%s\": verifying %d with %s", v->name, (int)v->expected,
+		   v->verify);
+	int rc = verify_run(v, v->expected, privs, why, sizeof(why), how, sizeof(how));
+	if (rc == 0) {
+		state_dirty_clear(voldirfd);
+		return 0;
+	}
+	if (rc > 128)
+		snprintf(failed, sizeof(failed), "succeeded, but the verify hook was stopped by "
+			 "signal %d", rc - 128);
+	else
+		snprintf(failed, sizeof(failed), "succeeded, but the verify hook failed: %s", why);
+	char detail[700];
+	snprintf(detail, sizeof(detail), "%s (ran %s)", why, how);
+	journal_event(voldirfd, v, "verify_fail", v->expected, v->expected, detail);
+	return fail_step(v, voldirfd, last, from, snapshot_id, failed, rc > 128 ? rc : 82);
+}
+
 int migrate_volume(const struct volume_conf *v, int voldirfd, int32_t from,
 		   const struct privs *privs, int dry_run)
 {
@@ -480,6 +518,8 @@ int migrate_volume(const struct volume_conf *v, int voldirfd, int32_t from,
 			}
 		}
 	}
+	if (rc == 0 && v->verify)
+		rc = verify_migrated(v, voldirfd, &plan.steps[plan.n - 1], from, snapshot_id, privs);
 	drop_snapshot_unless_dirty(v, voldirfd);
 	if (rc == 0)
 		log_notice(v->name, "volume \"%s\" (%s): migrated to %d", v->name, v->path,

@@ -125,6 +125,15 @@ void report_refusal(const struct volume_conf *v, const struct observation *obs,
 	}
 }
 
+void report_at(const struct volume_conf *v, const struct decision *d, char *buf, size_t len)
+{
+	if (d->has_from)
+		snprintf(buf, len, "at %d", (int)d->from);
+	else
+		snprintf(buf, len, "empty (on_missing = app: the program writes %.60s)",
+			 v->version_file);
+}
+
 const char *const report_action_names[] = {
 	[ACT_RUN] = "run", [ACT_INIT] = "init", [ACT_ADOPT] = "adopt",
 	[ACT_MIGRATE] = "migrate", [ACT_RESTORE] = "restore", [ACT_REFUSE] = "refuse",
@@ -161,7 +170,7 @@ static void json_volume_start(struct jbuf *b, const struct volume_conf *v,
 /* One volume of check --json. action: what a start would do, or "locked"
  * when the lock could not be had to look (code 75 or 128+N). */
 void report_check_json(const struct volume_conf *v, const struct observation *obs,
-		       const char *action, int code, bool first)
+		       const char *action, int code, const char *verified, bool first)
 {
 	char out[12288]; /* the fields are bounded below it: never cut */
 	struct jbuf b;
@@ -169,6 +178,8 @@ void report_check_json(const struct volume_conf *v, const struct observation *ob
 	json_volume_start(&b, v, obs, first);
 	jbuf_json_key(&b, "action");
 	jbuf_json_str(&b, action);
+	jbuf_json_key(&b, "verify");
+	jbuf_json_str(&b, verified); /* NULL: null */
 	jbuf_json_key(&b, "code");
 	jbuf_printf(&b, "%d}", code);
 	fputs(out, stdout);

@@ -20,14 +20,20 @@ void report_unmigratable(const struct volume_conf *v, int32_t from, const char *
 #define REPORT_NO_MIGRATIONS \
 	"no migrations directory is configured: set migrations = DIR with a hook for each step"
 
+/* Where a volume that needs nothing is: "at N", or "empty (on_missing =
+ * app: the program writes its version file)". */
+void report_at(const struct volume_conf *v, const struct decision *d, char *buf, size_t len);
+
 /* An action's name in check and status: run, init, adopt, migrate,
  * restore, refuse. */
 extern const char *const report_action_names[];
 
 /* One volume of check --json. action: what a start would do, or "locked"
- * when the lock could not be had to look (code 75 or 128+N). */
+ * when the lock could not be had to look (code 75 or 128+N); verified:
+ * "passed", "failed", or NULL (no verify hook, or not run: the volume is
+ * not at a version a start would run on as it is). */
 void report_check_json(const struct volume_conf *v, const struct observation *obs,
-		       const char *action, int code, bool first);
+		       const char *action, int code, const char *verified, bool first);
 
 /* One volume of status, as text or as an object of --json. dirfd: the
  * volume (-1: not opened); conflict: the lock another holds, or NULL. Only

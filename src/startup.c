@@ -8,6 +8,8 @@
 #include "journal.h"
 #include "log.h"
 #include "migrate.h"
+#include "report.h"
+#include "verify.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -38,6 +40,31 @@ static void note_migrated(const struct config *cfg, const struct startup *s, siz
 	}
 }
 
+/* Pass 1 for one volume: opened, locked shared, looked at; a refusal
+ * reported; a migration planned; a verify hook checked to be the image's.
+ * Nothing changes yet. */
+static int look_at(const struct volume_conf *v, struct held_volume *hv, const struct privs *hp)
+{
+	struct session *h = &hv->session;
+	int rc = session_open(h, v, SESSION_HOLD, GUARD_START);
+	if (rc)
+		return rc;
+	if (h->d.action == ACT_REFUSE)
+		return apply_decision(v, h->dirfd, &h->obs, &h->d, GUARD_START, hp, false);
+	if (h->d.action == ACT_MIGRATE) {
+		/* Every volume's plan before any volume changes. */
+		rc = migrate_plan_check(v, h->d.from);
+	} else if (h->d.action == ACT_RUN && h->d.has_from) {
+		log_info(v->name, "volume \"%s\" (%s): %s = %d, as expected", v->name, v->path,
+			 v->version_file, (int)h->d.from);
+	} else if (h->d.action == ACT_RUN) {
+		log_notice(v->name, "volume \"%s\" (%s): empty, and on_missing = app: the program "
+				    "writes %s", v->name, v->path, v->version_file);
+	}
+	hv->must_act = h->d.action != ACT_RUN;
+	return rc ? rc : verify_trust(v);
+}
+
 int startup_admit(const struct config *cfg, const struct privs *hp, struct startup *s)
 {
 	s->n = cfg->nvolumes;
@@ -53,20 +80,7 @@ int startup_admit(const struct config *cfg, const struct privs *hp, struct start
 	/* Pass 1: look at every volume, report every refusal. */
 	int first = 0;
 	for (size_t i = 0; i < s->n; i++) {
-		const struct volume_conf *v = &cfg->volumes[i];
-		struct session *h = &s->volumes[i].session;
-		int rc = session_open(h, v, SESSION_HOLD, GUARD_START);
-		if (rc == 0) {
-			if (h->d.action == ACT_REFUSE) {
-				rc = apply_decision(v, h->dirfd, &h->obs, &h->d, GUARD_START, hp, false);
-			} else if (h->d.action == ACT_MIGRATE) {
-				/* Every volume's plan before any volume changes. */
-				rc = migrate_plan_check(v, h->d.from);
-			} else if (h->d.action == ACT_RUN)
-				log_info(v->name, "volume \"%s\" (%s): %s = %d, as expected", v->name,
-					 v->path, v->version_file, (int)h->d.from);
-			s->volumes[i].must_act = h->d.action != ACT_RUN && h->d.action != ACT_REFUSE;
-		}
+		int rc = look_at(&cfg->volumes[i], &s->volumes[i], hp);
 		if (rc && !first)
 			first = rc;
 		if (rc >= 128)
@@ -75,9 +89,25 @@ int startup_admit(const struct config *cfg, const struct privs *hp, struct start
 	if (first)
 		return first;
 
-	/* Pass 2: initialize and migrate, then note ourselves as holders. */
+	/* Pass 2: initialize and migrate. */
 	for (size_t i = 0; i < s->n; i++) {
 		int rc = s->volumes[i].must_act ? session_settle(&s->volumes[i].session, hp) : 0;
+		if (rc) {
+			note_migrated(cfg, s, i, rc);
+			return rc;
+		}
+	}
+
+	/* Pass 3: verify each volume at the version it is now at (one that
+	 * migrated in this start was verified before its snapshot went). */
+	for (size_t i = 0; i < s->n; i++) {
+		struct session *h = &s->volumes[i].session;
+		if (!h->v->verify || h->migrated_from >= 0)
+			continue;
+		session_look(h);
+		if (h->obs.what != OBS_VERSION)
+			continue; /* empty, on_missing = app: nothing to verify yet */
+		int rc = verify_volume(h->v, h->dirfd, h->obs.version, hp);
 		if (rc) {
 			note_migrated(cfg, s, i, rc);
 			return rc;

@@ -321,12 +321,34 @@ static bool kill_leftovers(void)
 
 int supervise_wait_hook(pid_t hook, int *stop)
 {
+	return supervise_wait_hook_for(hook, 0, stop, NULL);
+}
+
+int supervise_wait_hook_for(pid_t hook, unsigned timeout, int *stop, bool *timed_out)
+{
 	int status = 0;
 	bool done = false, none_left;
+	struct timespec deadline;
+	clock_gettime(CLOCK_MONOTONIC, &deadline);
+	deadline.tv_sec += timeout;
 	*stop = 0;
+	if (timed_out)
+		*timed_out = false;
 	while (!done) {
 		siginfo_t si;
-		int sig = signals_wait(&si, NULL);
+		struct timespec left = until(&deadline);
+		int sig = signals_wait(&si, timeout ? &left : NULL);
+		if (sig == 0) {
+			/* Out of time: the hook and its group now; what else it
+			 * left, with the rest below, once it is reaped. */
+			if (timed_out)
+				*timed_out = true;
+			kill(-hook, SIGKILL);
+			kill(hook, SIGKILL);
+			while (waitpid(hook, &status, 0) < 0 && errno == EINTR)
+				;
+			break;
+		}
 		if (sig == SIGCHLD) {
 			/* Look before reaping: while the hook is a zombie its pid,
 			 * its process group's id, cannot be reused, so killing the

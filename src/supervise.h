@@ -28,6 +28,10 @@ int supervise_run(pid_t child, const struct supervise_opts *o);
  * received meanwhile, or 0. */
 int supervise_wait_hook(pid_t hook, int *stop);
 
+/* The same, bounded: after timeout seconds (0: none) the hook and its
+ * process group are killed (SIGKILL), and *timed_out set. */
+int supervise_wait_hook_for(pid_t hook, unsigned timeout, int *stop, bool *timed_out);
+
 /* on_refuse = hold: stays up, idle, reaping, until SIGTERM or SIGINT;
  * then returns code. */
 int supervise_hold(int code);

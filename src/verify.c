@@ -1,0 +1,216 @@
+/* verify: see verify.h. */
+#include "verify.h"
+#include "env.h"
+#include "journal.h"
+#include "log.h"
+#include "signals.h"
+#include "spawn.h"
+#include "supervise.h"
+#include "trust.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/mount.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+int verify_trust(const struct volume_conf *v)
+{
+	if (!v->verify)
+		return 0;
+	const struct volume_conf *vols = v->config ? v->config->volumes : v;
+	size_t nvols = v->config ? v->config->nvolumes : 1;
+	char why[4400];
+	struct stat st;
+	enum trust_result t = trust_check(v->verify, "verify hook", false, vols, nvols, why,
+					  sizeof(why));
+	if (t == TRUST_UNSAFE) {
+		log_fatal(78, v->name, "volume \"%s\": %s", v->name, why);
+		return 78;
+	}
+	if (t == TRUST_SYSTEM && (errno == ENOENT || errno == ENOTDIR)) {
+		log_fatal(127, v->name, "volume \"%s\": verify hook %s: %s", v->name, v->verify, why);
+		return 127;
+	}
+	if (t != TRUST_OK || stat(v->verify, &st) != 0 || !S_ISREG(st.st_mode) ||
+	    access(v->verify, X_OK) != 0) {
+		log_fatal(126, v->name, "volume \"%s\": verify hook %s is not an executable file",
+			  v->name, v->verify);
+		return 126;
+	}
+	return 0;
+}
+
+/* The volume bind-mounted on itself in a mount namespace of the child's
+ * own, read-only with everything below it. Returns 0 or -1 (no
+ * CAP_SYS_ADMIN: EPERM). */
+static int readonly_namespace(const char *path)
+{
+	if (unshare(CLONE_NEWNS) != 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0 ||
+	    mount(path, path, NULL, MS_BIND | MS_REC, NULL) != 0)
+		return -1;
+	struct mount_attr a = { .attr_set = MOUNT_ATTR_RDONLY };
+	if (syscall(SYS_mount_setattr, AT_FDCWD, path, AT_RECURSIVE, &a, sizeof(a)) == 0)
+		return 0;
+	return mount(NULL, path, NULL, MS_REMOUNT | MS_BIND | MS_RDONLY, NULL);
+}
+
+/* Shared with the child (spawn's vfork shares memory until exec). */
+struct verify_child {
+	const struct volume_conf *v;
+	const struct privs *privs;
+	int errfd;
+	bool ro; /* the child made the read-only namespace */
+};
+
+static int prepare(void *ctx, char *msg, size_t len)
+{
+	struct verify_child *c = ctx;
+	c->ro = readonly_namespace(c->v->path) == 0;
+	/* The working directory was the volume's mount before the bind. */
+	if (c->ro && chdir(c->v->path) != 0) {
+		snprintf(msg, len, "cannot enter the volume: %s", strerror(errno));
+		return 73;
+	}
+	int in = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	if (in < 0 || dup2(in, STDIN_FILENO) < 0 || dup2(c->errfd, STDERR_FILENO) < 0) {
+		snprintf(msg, len, "cannot set up the verify hook's input and output: %s",
+			 strerror(errno));
+		return 70;
+	}
+	return c->privs ? privs_apply((void *)c->privs, msg, len) : 0;
+}
+
+/* What the hook wrote on stderr, passed on; why gets its last line. */
+static void pass_on(int fd, char *why, size_t len)
+{
+	char buf[8192], last[512] = "";
+	size_t lastn = 0;
+	bool line_done = false;
+	lseek(fd, 0, SEEK_SET);
+	ssize_t n;
+	while ((n = read(fd, buf, sizeof(buf))) > 0) {
+		if (write(STDERR_FILENO, buf, (size_t)n) < 0)
+			break; /* nowhere to show it: why still gets its last line */
+		for (ssize_t i = 0; i < n; i++) {
+			if (buf[i] == '\n') {
+				line_done = true;
+				continue;
+			}
+			if (line_done)
+				lastn = 0; /* a new line begins */
+			line_done = false;
+			if (lastn < sizeof(last) - 1)
+				last[lastn++] = buf[i];
+		}
+	}
+	last[lastn] = '\0';
+	if (lastn)
+		snprintf(why, len, "%s", last);
+}
+
+int verify_run(const struct volume_conf *v, int32_t version, const struct privs *privs,
+	       char *why, size_t len, char *how, size_t hlen)
+{
+	char vars[4][4200];
+	snprintf(vars[0], sizeof(vars[0]), "VOLINIT_VOLUME=%s", v->name);
+	snprintf(vars[1], sizeof(vars[1]), "VOLINIT_PATH=%s", v->path);
+	snprintf(vars[2], sizeof(vars[2]), "VOLINIT_VERSION=%d", (int)version);
+	const char *set[] = { vars[0], vars[1], vars[2], privs_home(privs) };
+	char **env = env_with(environ, set, set[3] ? 4 : 3);
+	int errfd = memfd_create("volinit-verify-stderr", MFD_CLOEXEC);
+	int dirfd = open(v->path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	snprintf(how, hlen, "not started");
+	if (!env || errfd < 0 || dirfd < 0) {
+		snprintf(why, len, "cannot start it: %s", strerror(!env ? ENOMEM : errno));
+		free(env);
+		if (errfd >= 0)
+			close(errfd);
+		if (dirfd >= 0)
+			close(dirfd);
+		return 84;
+	}
+	struct verify_child c = { .v = v, .privs = privs, .errfd = errfd };
+	char *argv[] = { v->verify, NULL };
+	struct spawn sp = { .argv = argv, .envp = env, .cwd_fd = dirfd, .exact_path = true,
+			    .prepare = prepare, .ctx = &c };
+	supervise_become_reaper(false); /* what it leaves behind is ours to kill */
+	signals_hold_pending();         /* signals from before are PROGRAM's */
+	pid_t pid;
+	int rc = spawn_start(&sp, &pid);
+	free(env);
+	close(dirfd);
+	if (rc) {
+		close(errfd);
+		snprintf(why, len, "could not start it (%d)", rc);
+		return 84;
+	}
+	snprintf(how, hlen, "%s", c.ro ? "in a read-only mount namespace"
+				       : "on the volume as it is (no CAP_SYS_ADMIN for a "
+					 "read-only namespace)");
+	int stop;
+	bool timed_out;
+	int status = supervise_wait_hook_for(pid, v->verify_timeout, &stop, &timed_out);
+	why[0] = '\0';
+	pass_on(errfd, why, len);
+	close(errfd);
+	if (timed_out) {
+		snprintf(why, len, "timed out after %u s (killed)", v->verify_timeout);
+		return 84;
+	}
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+		return stop ? 128 + stop : 0;
+	if (stop)
+		return 128 + stop;
+	if (!why[0])
+		snprintf(why, len, WIFSIGNALED(status) ? "died of signal %d" : "exited with %d",
+			 WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status));
+	return 84;
+}
+
+int verify_refuse(const struct volume_conf *v, int dirfd, int32_t version, const char *why,
+		  const char *how)
+{
+	log_fatal(84, v->name,
+		  "incompatible persistent state in volume \"%s\" (%s): schema_version=%d, "
+		  "expected=%d: verify failed: %s", v->name, v->path, (int)version,
+		  (int)v->expected, why);
+	log_hint(v->name, "the data on the volume was not changed");
+	log_hint(v->name, "what the data must hold at %d is the image's: %s checks it (it ran %s)",
+		 (int)version, v->verify, how);
+	log_hint(v->name, "look at the volume and its journal: volinit status");
+	log_hint(v->name, "restore the volume from a backup; or, to start over, destroying the "
+			  "data: docker volume rm VOLUME (Compose: docker compose down -v)");
+	char detail[1024];
+	snprintf(detail, sizeof(detail), "%s (ran %s)", why, how);
+	journal_event(dirfd, v, "verify_fail", version, v->expected, detail);
+	return 84;
+}
+
+int verify_volume(const struct volume_conf *v, int dirfd, int32_t version,
+		  const struct privs *privs)
+{
+	if (!v->verify)
+		return 0;
+	int rc = verify_trust(v);
+	if (rc)
+		return rc;
+	char why[512], how[128];
+	log_info(v->name, "volume \"%s\" (%s): verifying %d with %s", v->name, v->path,
+		 (int)version, v->verify);
+	rc = verify_run(v, version, privs, why, sizeof(why), how, sizeof(how));
+	if (rc == 84)
+		return verify_refuse(v, dirfd, version, why, how);
+	if (rc > 128)
+		log_fatal(rc, v->name, "volume \"%s\": stopped by signal %d while it was verified",
+			  v->name, rc - 128);
+	return rc;
+}
