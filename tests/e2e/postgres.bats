@@ -14,7 +14,7 @@ setup_file() {
 	local ctx="$BATS_FILE_TMPDIR/pg-ctx"
 	cp -a "$E2E_DIR/images/postgres" "$ctx"
 	# The example's own volinit.ini and first-start script.
-	cp "$REPO/examples/postgres-major-version/volinit.ini" "$REPO/examples/postgres-major-version/pg-init" "$ctx/"
+	cp "$REPO/examples/postgres-major-version/volinit.ini" "$REPO/examples/postgres-major-version/pg-start" "$ctx/"
 	"$ctx/collect-rootfs.sh" "$ctx/rootfs"
 	volinit_stage_binaries "$ctx" "$VOLINIT_STATIC"
 	e2e_build "$PG:15" "$ctx"
@@ -29,24 +29,19 @@ teardown_file() {
 
 pg_ready() { wait_log "$1" 'database system is ready to accept connections' "${2:-60}"; }
 
-@test "postgres 1/5: a new volume: 80 until initdb has run (pg-init), then PostgreSQL 15 runs under volinit as postgres" {
+@test "postgres 1/5: a new volume: volinit leaves PG_VERSION to PostgreSQL (on_missing = app): initdb, then PostgreSQL 15 runs under volinit as postgres" {
 	local c mp
-	run podman run --rm -v "$PGVOL:$MNT" "$PG:15"
-	echo "$output"
-	assert_eq "$status" 80 "start on an empty volume"
-	assert_contains "$output" "volinit: FATAL: incompatible persistent state in volume \"pgdata\" ($MNT): schema_version=none, expected=15"
-	assert_contains "$output" "volinit: hint: the volume is empty and on_missing = fail"
-
-	run podman run --rm -v "$PGVOL:$MNT" --entrypoint /usr/local/bin/pg-init "$PG:15"
-	echo "$output"
-	assert_eq "$status" 0 "pg-init"
-	mp=$(vol_path "$PGVOL")/pgdata
-	assert_eq "$(cat "$mp/PG_VERSION")" 15 "PG_VERSION"
-
 	c=$(name pg15)
 	podman run -d --name "$c" -v "$PGVOL:$MNT" "$PG:15" >/dev/null
 	pg_ready "$c"
 	podman logs "$c"
+	assert_contains "$(podman logs "$c" 2>&1)" "volinit: volume \"pgdata\" ($MNT): empty, and on_missing = app: the program writes pgdata/PG_VERSION"
+	mp=$(vol_path "$PGVOL")/pgdata
+	assert_eq "$(cat "$mp/PG_VERSION")" 15 "PG_VERSION"
+	# From now on volinit guards it: status reads what initdb wrote.
+	run podman exec "$c" volinit status
+	echo "$output"
+	assert_contains "$output" "pgdata/PG_VERSION = 15"
 	# volinit is PID 1 and root; the server runs as postgres (user = postgres).
 	run podman exec "$c" ps -o pid,user,comm
 	echo "$output"
