@@ -226,15 +226,15 @@ void lifecycle_text(struct jbuf *b, const struct lifecycle *l)
 	if (*l->last_exit_time) {
 		char detail[LIFECYCLE_DETAIL_MAX];
 		describe(detail, sizeof(detail), &l->last_exit);
-		jbuf_printf(b, ", last exit %s %s", l->last_exit_time, detail);
+		jbuf_printf(b, ", last exit %s: %s", l->last_exit_time, detail);
 	}
 	/* The newest start may also have been killed hard: only the next
 	 * start can tell. */
 	jbuf_puts(b, lifecycle_running(l) ? "; no exit since (running, or killed hard)\n" : "\n");
 	if (l->nrecent == LIFECYCLE_STARTS)
-		jbuf_printf(b, "  %-13s %zu of the last %d starts crashed\n", "crashes:",
+		jbuf_printf(b, "  %-13s %zu of the last %d starts\n", "crashes:",
 			    lifecycle_crashes(l), LIFECYCLE_STARTS);
 	else
-		jbuf_printf(b, "  %-13s %zu of the last %zu starts crashed (fewer than %d found)\n",
+		jbuf_printf(b, "  %-13s %zu of the last %zu starts (fewer than %d recorded)\n",
 			    "crashes:", lifecycle_crashes(l), l->nrecent, LIFECYCLE_STARTS);
 }
