@@ -75,6 +75,22 @@ assert_ran_for() {
 	assert_contains "$stdout" "crashes:      1 of the last 1 starts (fewer than 10 recorded)"
 }
 
+@test "exit event: written when PROGRAM ends, before the grace for its descendants; how long PROGRAM ran, not the grace" {
+	# PROGRAM exits at once; the descendant it leaves takes 1.5 s to end
+	# after the TERM of the grace.
+	run_volinit -c "$CFG" --grace 10 -- "$PROBE" linger "$T/cleaned" 1500
+	assert_status 0
+	[ "$(cat "$T/cleaned")" = cleaned ]
+	local d
+	d=$(events exit | jq -r .detail)
+	[[ "$d" =~ ^exited\ with\ 0\ after\ 0\.[0-9]{3}\ s$ ]]
+	# Journaled before the grace began: earlier than the descendant's end.
+	local logged cleaned
+	logged=$(date -d "$(events exit | jq -r .time)" +%s.%N)
+	cleaned=$(stat -c %.9Y "$T/cleaned")
+	awk -v a="$logged" -v b="$cleaned" 'BEGIN { exit !(a + 1 < b) }'
+}
+
 @test "no exit event when PROGRAM never started: a refusal, a PROGRAM that is not there" {
 	run_volinit -c "$CFG" -- "$T/no-such-program"
 	assert_status 127
@@ -90,7 +106,7 @@ assert_ran_for() {
 
 @test "status: a crash loop, then a clean start, in text and JSON" {
 	local i
-	for i in 1 2 3 4; do run_program 1; done
+	for ((i = 0; i < 4; i++)); do run_program 1; done
 	run_program 0
 	run_volinit status -c "$CFG"
 	assert_status 0
@@ -105,7 +121,7 @@ assert_ran_for() {
 		and .last_exit.status == 0 and .last_exit.signal == null
 		and (.last_exit.seconds | type) == "number"'
 	# Ten crashes more: the count is over the last 10 starts only.
-	for i in 1 2 3 4 5 6 7 8 9 10; do run_program 2; done
+	for ((i = 0; i < 10; i++)); do run_program 2; done
 	lifecycle | jq -e '.starts == 10 and .crashes == 10 and .last_exit.status == 2'
 	run_volinit status -c "$CFG"
 	grep -qx '  crashes:      10 of the last 10 starts' "$T/stdout"
