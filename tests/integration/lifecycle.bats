@@ -151,6 +151,26 @@ assert_ran_for() {
 	lifecycle | jq -e '.starts == 3 and .crashes == 2 and .last_exit.status == 0'
 }
 
+@test "status: a journal near its 1 MiB rotation is read from its last 64 KiB only" {
+	run_program 0
+	# 900 KB of clean starts and exits of another host, 70 KB of lines
+	# that are nobody's, then a crash loop of five: the starts before the
+	# last 64 KiB are not read, so only the crash loop counts.
+	local start='{"time":"2026-01-01T00:00:00.000Z","host":"old","pid":1,"image":"","event":"start","volume":"data","from":2,"to":2,"detail":null}'
+	local exit0=${start/\"start\"/\"exit\"}
+	exit0=${exit0/\"detail\":null/\"detail\":\"exited with 0 after 1.000 s\"}
+	yes "$start"$'\n'"$exit0" | head -n 6000 >>"$J"
+	yes "$(head -c 1999 /dev/zero | tr '\0' x)" | head -n 35 >>"$J"
+	local i
+	for ((i = 0; i < 5; i++)); do run_program 1; done
+	[ "$(stat -c %s "$J")" -gt 900000 ]
+	[ ! -e "$J.1" ]
+	lifecycle | jq -e '.starts == 5 and .crashes == 5 and .last_exit.status == 1'
+	# Without the junk, the old host's clean starts fill the window.
+	grep -v '^xxx' "$J" >"$T/j" && cat "$T/j" >"$J"
+	lifecycle | jq -e '.starts == 10 and .crashes == 5'
+}
+
 @test "status: forged journal lines never reach the output raw and break neither text nor --json" {
 	run_program 3
 	run_program 0
