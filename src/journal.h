@@ -25,7 +25,8 @@ int journal_read_tail(int voldirfd, struct journal_record *out, int n);
 /* What status summarizes PROGRAM's starts and exits over: the journal's
  * last JOURNAL_RECENT_BYTES, the end of journal.jsonl.1 first when the
  * journal is shorter (just rotated). Bounded, whatever the volume holds:
- * hundreds of starts at volinit's line lengths. */
+ * hundreds of starts at volinit's line lengths (a forged line longer than
+ * the window leaves nothing before it to read). */
 #define JOURNAL_RECENT_BYTES (64 * 1024)
 
 /* Calls fn with each whole line of that window parsed (unreadable ones
