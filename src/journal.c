@@ -173,3 +173,92 @@ int journal_read_tail(int voldirfd, struct journal_record *out, int n)
 	}
 	return (int)count;
 }
+
+/* A journal file to read: volinit's name, no symlink, one link (a hard
+ * link is someone else's file, not a journal to show). */
+static int open_readable(int sfd, const char *name, struct stat *st)
+{
+	int fd = state_openat(sfd, name, O_RDONLY, st);
+	if (fd >= 0 && st->st_nlink != 1) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* Reads the last want bytes of fd (size bytes long) into buf; *cut says
+ * whether the file has more before them. Returns the bytes read. */
+static size_t read_end(int fd, off_t size, char *buf, size_t want, bool *cut)
+{
+	off_t start = size > (off_t)want ? size - (off_t)want : 0;
+	size_t len = (size_t)(size - start), got = 0;
+	*cut = start > 0;
+	while (got < len) {
+		ssize_t r = pread(fd, buf + got, len - got, start + (off_t)got);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		got += (size_t)r;
+	}
+	return got;
+}
+
+/* The window of journal_read_recent into buf (one byte more than the
+ * window, for the newline that may end the old file). Returns its length;
+ * *cut: the window's first line may have begun before it. */
+static size_t read_recent(int voldirfd, char *buf, bool *cut)
+{
+	int sfd = state_open(voldirfd, false);
+	if (sfd < 0)
+		return 0;
+	struct stat st, old;
+	int cur = open_readable(sfd, JOURNAL, &st);
+	size_t cur_len = cur < 0 ? 0 : st.st_size > JOURNAL_RECENT_BYTES ? JOURNAL_RECENT_BYTES
+									 : (size_t)st.st_size;
+	size_t used = 0;
+	*cut = false;
+	int ofd = cur_len < JOURNAL_RECENT_BYTES ? open_readable(sfd, JOURNAL ".1", &old) : -1;
+	close(sfd);
+	if (ofd >= 0) {
+		used = read_end(ofd, old.st_size, buf, JOURNAL_RECENT_BYTES - cur_len, cut);
+		close(ofd);
+		if (used > 0 && buf[used - 1] != '\n')
+			buf[used++] = '\n'; /* its torn last line stays one line */
+	}
+	if (cur >= 0) {
+		bool cur_cut;
+		size_t got = read_end(cur, st.st_size, buf + used, cur_len, &cur_cut);
+		close(cur);
+		if (used == 0)
+			*cut = cur_cut;
+		used += got;
+	}
+	return used;
+}
+
+int journal_read_recent(int voldirfd, void (*fn)(const struct journal_record *r, void *ctx),
+			void *ctx)
+{
+	static char buf[JOURNAL_RECENT_BYTES + 1];
+	static struct journal_record r;
+	bool cut;
+	size_t len = voldirfd >= 0 ? read_recent(voldirfd, buf, &cut) : 0, at = 0;
+	int n = 0;
+	if (cut) {
+		while (at < len && buf[at] != '\n')
+			at++;
+	}
+	while (at < len) {
+		size_t end = at;
+		while (end < len && buf[end] != '\n')
+			end++;
+		if (end > at) {
+			record_parse_journal(buf + at, end - at, &r);
+			fn(&r, ctx);
+			n++;
+		}
+		at = end + 1;
+	}
+	return n;
+}

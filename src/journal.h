@@ -22,4 +22,17 @@ void journal_event(int voldirfd, const struct volume_conf *v, const char *event,
 struct journal_record;
 int journal_read_tail(int voldirfd, struct journal_record *out, int n);
 
+/* What status summarizes PROGRAM's starts and exits over: the journal's
+ * last JOURNAL_RECENT_BYTES, the end of journal.jsonl.1 first when the
+ * journal is shorter (just rotated). Bounded, whatever the volume holds:
+ * hundreds of starts at volinit's line lengths (a forged line longer than
+ * the window leaves nothing before it to read). */
+#define JOURNAL_RECENT_BYTES (64 * 1024)
+
+/* Calls fn with each whole line of that window parsed (unreadable ones
+ * too), oldest first; a line cut by the window's start is skipped.
+ * Returns the number of lines. */
+int journal_read_recent(int voldirfd, void (*fn)(const struct journal_record *r, void *ctx),
+			void *ctx);
+
 #endif

@@ -5,6 +5,8 @@
 #include "commands.h"
 #include "config.h"
 #include "env.h"
+#include "journal.h"
+#include "lifecycle.h"
 #include "log.h"
 #include "privs.h"
 #include "signals.h"
@@ -14,6 +16,7 @@
 
 #include <errno.h>
 #include <stdlib.h>
+#include <time.h>
 #include <unistd.h>
 
 extern char **environ;
@@ -43,6 +46,29 @@ static int load_config(const struct cli *cli, struct config *cfg)
 	if (cli->grace_set)
 		cfg->grace = cli->grace; /* the command line over the file */
 	return 0;
+}
+
+/* What the exit event needs: the volumes and when PROGRAM was spawned. */
+struct program_run {
+	const struct config *cfg;
+	const struct startup *held;
+	struct timespec began;
+};
+
+/* PROGRAM has ended: an exit event on every volume that got its start
+ * event, so that status can tell a crash loop from clean restarts. */
+static void journal_exit(int status, const struct timespec *at, void *ctx)
+{
+	const struct program_run *run = ctx;
+	long long ns = (long long)(at->tv_sec - run->began.tv_sec) * 1000000000LL +
+		       (at->tv_nsec - run->began.tv_nsec);
+	char detail[LIFECYCLE_DETAIL_MAX];
+	lifecycle_exit_detail(detail, sizeof(detail), status, ns / 1000000);
+	for (size_t i = 0; i < run->held->n; i++) {
+		const struct volume_conf *v = &run->cfg->volumes[i];
+		journal_event(run->held->volumes[i].session.dirfd, v, "exit", v->expected,
+			      v->expected, detail);
+	}
 }
 
 static int run_program(struct cli *cli, struct config *cfg)
@@ -84,6 +110,8 @@ static int run_program(struct cli *cli, struct config *cfg)
 		.argv = cli->args, .envp = env, .cwd_fd = -1, .prepare = privs_apply, .ctx = &privs,
 	};
 	pid_t child;
+	struct program_run run = { .cfg = cfg, .held = &held };
+	clock_gettime(CLOCK_MONOTONIC, &run.began);
 	rc = spawn_start(&s, &child);
 	free(env); /* the child has exec'd: spawn_start returns only then */
 	if (rc == 0) {
@@ -92,6 +120,8 @@ static int run_program(struct cli *cli, struct config *cfg)
 		startup_started(cfg, &held);
 		struct supervise_opts sup = cli->sup;
 		sup.grace = cfg->grace;
+		sup.ended = journal_exit;
+		sup.ctx = &run;
 		rc = supervise_run(child, &sup);
 	}
 	startup_release(&held);

@@ -6,6 +6,7 @@
 #include "holders.h"
 #include "jbuf.h"
 #include "journal.h"
+#include "lifecycle.h"
 #include "log.h"
 #include "record.h"
 #include "snapshot.h"
@@ -209,6 +210,21 @@ static void dirty_json(struct jbuf *b, int dirfd)
 	record_dirty_json(b, &r, FIELD_MAX);
 }
 
+static void lifecycle_add_cb(const struct journal_record *r, void *ctx)
+{
+	lifecycle_add(ctx, r);
+}
+
+/* PROGRAM's starts and exits in the volume's recent journal, from the
+ * parsed records only. */
+static const struct lifecycle *lifecycle_of(int dirfd)
+{
+	static struct lifecycle l;
+	lifecycle_init(&l);
+	journal_read_recent(dirfd, lifecycle_add_cb, &l);
+	return &l;
+}
+
 /* Text and JSON alike print only what they parsed from the volume, never
  * its bytes: a forged record is "unreadable", and no escape sequence
  * reaches a terminal. */
@@ -249,6 +265,9 @@ void report_status_text(const struct volume_conf *v, const struct observation *o
 	}
 	if (snapshot_exists(dirfd))
 		printf("  %-13s present\n", "snapshot:");
+	jbuf_init(&b, out, sizeof(out));
+	lifecycle_text(&b, lifecycle_of(dirfd));
+	fputs(out, stdout);
 	static struct journal_record tail[JOURNAL_TAIL_LINES];
 	int n = journal_read_tail(dirfd, tail, JOURNAL_TAIL_LINES);
 	for (int i = 0; i < n; i++) {
@@ -282,6 +301,11 @@ void report_status_json(const struct volume_conf *v, const struct observation *o
 	jbuf_json_str(&b, conflict); /* "exclusive", "shared" or NULL */
 	jbuf_json_key(&b, "snapshot");
 	jbuf_puts(&b, dirfd >= 0 && snapshot_exists(dirfd) ? "true" : "false");
+	jbuf_json_key(&b, "lifecycle");
+	if (dirfd >= 0)
+		lifecycle_json(&b, lifecycle_of(dirfd));
+	else
+		jbuf_puts(&b, "null");
 	jbuf_json_key(&b, "journal");
 	jbuf_puts(&b, "[");
 	static struct journal_record tail[JOURNAL_TAIL_LINES];

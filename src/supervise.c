@@ -285,6 +285,11 @@ int supervise_run(pid_t child, const struct supervise_opts *o)
 			forward(child, o->group, sig);
 		}
 	}
+	if (o->ended) {
+		struct timespec at;
+		clock_gettime(CLOCK_MONOTONIC, &at);
+		o->ended(status, &at, o->ctx);
+	}
 	spawn_reclaim_terminal();
 	if (o->grace > 0)
 		drain(o->grace);

@@ -7,11 +7,17 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
+#include <time.h>
 
 struct supervise_opts {
 	bool group;            /* -g: signal PROGRAM's whole process group */
 	unsigned grace;        /* seconds for other descendants after PROGRAM */
 	uint8_t remap[32];     /* -e: bit N set: exit code N becomes 0 */
+	/* When not NULL, called once PROGRAM is reaped, before any grace
+	 * (which a container's stop timeout may cut short): its own wait
+	 * status (before -e) and the CLOCK_MONOTONIC time it was reaped. */
+	void (*ended)(int status, const struct timespec *at, void *ctx);
+	void *ctx;
 };
 
 /* Becomes a child subreaper when asked or when not PID 1, so that orphans

@@ -246,7 +246,7 @@ four" ]
 	[ ! -e "$VOL/setuid" ]
 	run mg_events
 	echo "$output"
-	[[ "$output" == *"step_ok 1 2"*"restore"*"migrate_begin 1 4"*"step_ok 3 4"*"start 4 4" ]]
+	[[ "$output" == *"step_ok 1 2"*"restore"*"migrate_begin 1 4"*"step_ok 3 4"*"start 4 4"$'\n'"exit 4 4" ]]
 }
 
 @test "SIGKILL of volinit between two steps, then a clean restart completes the migration" {

@@ -654,7 +654,7 @@ hold_conf() {
 	[ "$(wc -c <"$T/holders")" -le 640 ]
 	grep -q '^host=.* pid=[0-9]* since=.* image=registry.example/app:"q"\\?caf' "$T/holders"
 	is_json_lines "$V/.volinit/journal.jsonl"
-	jq -se 'length == 1 and (.[0].event == "start") and (.[0].image | startswith("registry.example/app:\"q\"\\\n"))
+	jq -se 'length == 2 and (.[0].event == "start") and (.[1].event == "exit") and (.[0].image | startswith("registry.example/app:\"q\"\\\n"))
 		and (.[0].image | contains("caf\ufffd")) and (.[0].image | endswith("...")) and (.[0].image | length) < 600' \
 		"$V/.volinit/journal.jsonl"
 }

@@ -270,7 +270,8 @@ EOF
 	[ "$output" = "migrate_begin 1 3
 step_ok 1 2
 step_ok 2 3
-start 3 3" ]
+start 3 3
+exit 3 3" ]
 }
 
 @test "journal lines are JSON with time, host, pid, image, event, volume, from, to, detail" {
@@ -296,7 +297,7 @@ start 3 3" ]
 		and .image == $image and .host == $host and .volume == "data"
 		and (.pid | type) == "number" and .pid > 0
 		and (.time | test("^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]+)?Z$"))
-		and (.event | IN("start","refuse","migrate_begin","step_ok","step_fail","restore","stamp","hold"))
+		and (.event | IN("start","exit","refuse","migrate_begin","step_ok","step_fail","restore","stamp","hold"))
 		and ((.from | type) == "number" or .from == null)
 		and ((.to | type) == "number" or .to == null)
 		and ((.detail | type) == "string" or .detail == null)' "$j"
@@ -315,7 +316,8 @@ refuse "(null|2)" 3
 stamp "(null|2)" 2
 migrate_begin 2 3
 step_ok 2 3
-start 3 3"$ ]]
+start 3 3
+exit 3 3"$ ]]
 	[ "$(jq -r 'select(.event == "step_fail") | .detail' "$j")" = "exited with 1" ]
 	[ "$(jq -r 'select(.event == "step_ok" and .to == 2) | .detail' "$j")" = 2 ]
 	[ "$(jq -r 'select(.event == "refuse") | .detail' "$j")" = dirty ]

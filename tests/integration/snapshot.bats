@@ -310,7 +310,8 @@ two" ]
 	[[ "$output" =~ ^"restore "[^$'\n']*"
 migrate_begin 1 2
 step_ok 1 2
-start 2 2"$ ]]
+start 2 2
+exit 2 2"$ ]]
 }
 
 @test "dirty with a snapshot that, restored, is still too old (on_older = fail): check says 80 and changes nothing; a start restores, then refuses 80 and says it restored" {
