@@ -154,8 +154,8 @@ int verify_run(const struct volume_conf *v, int32_t version, const struct privs 
 		return 84;
 	}
 	snprintf(how, hlen, "%s", c.ro ? "in a read-only mount namespace"
-				       : "on the volume as it is (no CAP_SYS_ADMIN for a "
-					 "read-only namespace)");
+				       : "on the volume as it is, without CAP_SYS_ADMIN for a "
+					 "read-only namespace");
 	int stop;
 	bool timed_out;
 	int status = supervise_wait_hook_for(pid, v->verify_timeout, &stop, &timed_out);
