@@ -161,6 +161,36 @@ int migrate_slice(const struct migrate_step *hooks, size_t nhooks, int32_t from,
 	return 0;
 }
 
+/* A hook of the plan: the image's (78), a regular executable file, and
+ * one execve can run (126). Returns 0 or the code after its FATAL line. */
+static int check_hook(const struct volume_conf *v, const char *hook)
+{
+	const struct volume_conf *vols = v->config ? v->config->volumes : v;
+	size_t nvols = v->config ? v->config->nvolumes : 1;
+	char path[4096], why[4400];
+	struct stat st;
+	snprintf(path, sizeof(path), "%s/%s", v->migrations, hook);
+	enum trust_result t = trust_check(path, "hook", false, vols, nvols, why, sizeof(why));
+	if (t == TRUST_UNSAFE) {
+		log_fatal(78, v->name, "volume \"%s\": %s", v->name, why);
+		return 78;
+	}
+	if (t != TRUST_OK || stat(path, &st) != 0 || !S_ISREG(st.st_mode) ||
+	    access(path, X_OK) != 0) {
+		log_fatal(126, v->name, "volume \"%s\": hook %s is not an executable file", v->name,
+			  path);
+		return 126;
+	}
+	if (!execve_can_run(path)) {
+		log_fatal(126, v->name, "volume \"%s\": hook %s is neither a program (ELF) nor a "
+					"script with a #! line", v->name, path);
+		log_hint(v->name, "hooks run with execve, never through a shell: begin the script "
+				  "with #!/bin/sh");
+		return 126;
+	}
+	return 0;
+}
+
 int migrate_plan(const struct volume_conf *v, int32_t from, struct migrate_plan *plan)
 {
 	memset(plan, 0, sizeof(*plan));
@@ -218,35 +248,14 @@ int migrate_plan(const struct volume_conf *v, int32_t from, struct migrate_plan 
 		memmove(hooks, hooks + first, n * sizeof(*hooks));
 	plan->steps = hooks;
 	plan->n = n;
-	for (size_t k = 0; k < n; k++) {
-		char path[4096];
-		struct stat st;
-		snprintf(path, sizeof(path), "%s/%s", v->migrations, plan->steps[k].hook);
-		t = trust_check(path, "hook", false, vols, nvols, why, sizeof(why));
-		if (t == TRUST_UNSAFE) {
-			log_fatal(78, v->name, "volume \"%s\": %s", v->name, why);
-			migrate_plan_free(plan);
-			return 78;
-		}
-		if (t != TRUST_OK || stat(path, &st) != 0 || !S_ISREG(st.st_mode) ||
-		    access(path, X_OK) != 0) {
-			log_fatal(126, v->name, "volume \"%s\": hook %s is not an executable file",
-				  v->name, path);
-			migrate_plan_free(plan);
-			return 126;
-		}
-		if (!execve_can_run(path)) {
-			log_fatal(126, v->name, "volume \"%s\": hook %s is neither a program (ELF) "
-						"nor a script with a #! line", v->name, path);
-			log_hint(v->name, "hooks run with execve, never through a shell: begin the "
-					  "script with #!/bin/sh");
-			migrate_plan_free(plan);
-			return 126;
-		}
+	for (size_t k = 0; k < n && !rc; k++)
+		rc = check_hook(v, plan->steps[k].hook);
+	if (rc) {
+		migrate_plan_free(plan);
+		return rc;
 	}
 	/* Run after the last step: the image's, and there, before any step. */
-	rc = verify_trust(v);
-	if (rc)
+	if ((rc = verify_trust(v)) != 0)
 		migrate_plan_free(plan);
 	return rc;
 }
@@ -420,6 +429,53 @@ static int begin(const struct volume_conf *v, int voldirfd, int32_t from, char *
 	return rc;
 }
 
+/* One step: the dirty marker, the hook, then the version file, or the
+ * failure (fail_step). After a stop signal it does not run; one during it
+ * lets it finish and runs no further step. Returns 0 or the exit code. */
+static int run_step(const struct volume_conf *v, int voldirfd, const struct migrate_step *s,
+		    int32_t from, const char *snapshot_id, const struct privs *privs, bool last)
+{
+	char why[128];
+	int stop = signals_take_stop();
+	if (stop) {
+		log_fatal(128 + stop, v->name, "volume \"%s\": stopped by signal %d before step "
+					       "%d -> %d; no further step runs", v->name, stop,
+			  (int)s->to - 1, (int)s->to);
+		return 128 + stop;
+	}
+	int err = mark_dirty(v, voldirfd, s, snapshot_id);
+	if (err) {
+		log_fatal(73, v->name, "volume \"%s\" (%s): cannot write .volinit/dirty: %s", v->name,
+			  v->path, strerror(err));
+		return 73;
+	}
+	log_notice(v->name, "volume \"%s\": step %d -> %d: %s", v->name, (int)s->to - 1,
+		   (int)s->to, s->hook);
+	int status = run_hook(v, voldirfd, s, privs, &stop);
+	if (status < 0) {
+		snprintf(why, sizeof(why), "could not start");
+		return fail_step(v, voldirfd, s, from, snapshot_id, why, -status);
+	}
+	if (status != 0) {
+		int code = supervise_exit_code(status);
+		snprintf(why, sizeof(why), "%s %d", code > 128 ? "died of signal" : "exited with",
+			 code > 128 ? code - 128 : code);
+		return fail_step(v, voldirfd, s, from, snapshot_id, why, stop ? 128 + stop : 82);
+	}
+	if ((err = version_write_at(voldirfd, v->version_file, s->to)) != 0) {
+		snprintf(why, sizeof(why), "succeeded, but %s could not be written: %s",
+			 v->version_file, strerror(err));
+		return fail_step(v, voldirfd, s, from, snapshot_id, why, 73);
+	}
+	state_dirty_clear(voldirfd);
+	journal_event(voldirfd, v, "step_ok", s->to - 1, s->to, s->hook);
+	if (stop && !last)
+		log_fatal(128 + stop, v->name, "volume \"%s\": stopped by signal %d after step "
+					       "%d -> %d; no further step runs", v->name, stop,
+			  (int)s->to - 1, (int)s->to);
+	return stop ? 128 + stop : 0;
+}
+
 /* After the last step, before the snapshot is dropped: the verify hook,
  * as part of the migration (dirty again meanwhile, so that a crash here is
  * restored too). Failing, it fails the migration: the snapshot goes back,
@@ -472,53 +528,10 @@ int migrate_volume(const struct volume_conf *v, int voldirfd, int32_t from,
 		migrate_plan_free(&plan);
 		return rc;
 	}
-	for (size_t i = 0; !rc && i < plan.n; i++) {
-		const struct migrate_step *s = &plan.steps[i];
-		char why[128];
-		int stop = signals_take_stop();
-		if (stop) {
-			log_fatal(128 + stop, v->name, "volume \"%s\": stopped by signal %d before step "
-						       "%d -> %d; no further step runs", v->name, stop,
-				  (int)s->to - 1, (int)s->to);
-			rc = 128 + stop;
-			break;
-		}
-		int err = mark_dirty(v, voldirfd, s, snapshot_id);
-		if (err) {
-			log_fatal(73, v->name, "volume \"%s\" (%s): cannot write .volinit/dirty: %s",
-				  v->name, v->path, strerror(err));
-			rc = 73;
-			break;
-		}
-		log_notice(v->name, "volume \"%s\": step %d -> %d: %s", v->name, (int)s->to - 1,
-			   (int)s->to, s->hook);
-		int status = run_hook(v, voldirfd, s, privs, &stop);
-		if (status < 0) {
-			snprintf(why, sizeof(why), "could not start");
-			rc = fail_step(v, voldirfd, s, from, snapshot_id, why, -status);
-		} else if (status != 0) {
-			int code = supervise_exit_code(status);
-			snprintf(why, sizeof(why), "%s %d", code > 128 ? "died of signal" : "exited with",
-				 code > 128 ? code - 128 : code);
-			rc = fail_step(v, voldirfd, s, from, snapshot_id, why, stop ? 128 + stop : 82);
-		} else if ((err = version_write_at(voldirfd, v->version_file, s->to)) != 0) {
-			snprintf(why, sizeof(why), "succeeded, but %s could not be written: %s",
-				 v->version_file, strerror(err));
-			rc = fail_step(v, voldirfd, s, from, snapshot_id, why, 73);
-		} else {
-			state_dirty_clear(voldirfd);
-			journal_event(voldirfd, v, "step_ok", s->to - 1, s->to, s->hook);
-			if (stop && i + 1 < plan.n) {
-				log_fatal(128 + stop, v->name, "volume \"%s\": stopped by signal %d after "
-							       "step %d -> %d; no further step runs",
-					  v->name, stop, (int)s->to - 1, (int)s->to);
-				rc = 128 + stop;
-			} else if (stop) {
-				rc = 128 + stop;
-			}
-		}
-	}
-	if (rc == 0 && v->verify)
+	for (size_t i = 0; !rc && i < plan.n; i++)
+		rc = run_step(v, voldirfd, &plan.steps[i], from, snapshot_id, privs,
+			      i + 1 == plan.n);
+	if (rc == 0 && v->verify && plan.n > 0)
 		rc = verify_migrated(v, voldirfd, &plan.steps[plan.n - 1], from, snapshot_id, privs);
 	drop_snapshot_unless_dirty(v, voldirfd);
 	if (rc == 0)
