@@ -209,6 +209,7 @@ static size_t read_end(int fd, off_t size, char *buf, size_t want, bool *cut)
  * *cut: the window's first line may have begun before it. */
 static size_t read_recent(int voldirfd, char *buf, bool *cut)
 {
+	*cut = false;
 	int sfd = state_open(voldirfd, false);
 	if (sfd < 0)
 		return 0;
@@ -217,7 +218,6 @@ static size_t read_recent(int voldirfd, char *buf, bool *cut)
 	size_t cur_len = cur < 0 ? 0 : st.st_size > JOURNAL_RECENT_BYTES ? JOURNAL_RECENT_BYTES
 									 : (size_t)st.st_size;
 	size_t used = 0;
-	*cut = false;
 	int ofd = cur_len < JOURNAL_RECENT_BYTES ? open_readable(sfd, JOURNAL ".1", &old) : -1;
 	close(sfd);
 	if (ofd >= 0) {
@@ -242,7 +242,7 @@ int journal_read_recent(int voldirfd, void (*fn)(const struct journal_record *r,
 {
 	static char buf[JOURNAL_RECENT_BYTES + 1];
 	static struct journal_record r;
-	bool cut;
+	bool cut = false;
 	size_t len = voldirfd >= 0 ? read_recent(voldirfd, buf, &cut) : 0, at = 0;
 	int n = 0;
 	if (cut) {
