@@ -16,7 +16,9 @@ fuzz_build()
 	pkglibs=$(pkg-config --libs inih libcap) || return 1
 	# UBSan reports abort, so that libFuzzer keeps them as crashes.
 	san="-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer"
-	cflags="-std=c17 -D_GNU_SOURCE -g -O1 -Wall -Wextra $san $pkgflags"
+	# As the Makefile defines it (cli.c prints it).
+	version=$(cat VERSION) || return 1
+	cflags="-std=c17 -D_GNU_SOURCE -DVOLINIT_VERSION=\"$version\" -g -O1 -Wall -Wextra $san $pkgflags"
 	mkdir -p "$FUZZ_BUILD/obj" || return 1
 	objs=""
 	for src in src/*.c; do
