@@ -110,70 +110,6 @@ void journal_event(int voldirfd, const struct volume_conf *v, const char *event,
 	close(fd);
 }
 
-int journal_read_tail(int voldirfd, struct journal_record *out, int n)
-{
-	int sfd = state_open(voldirfd, false);
-	if (sfd < 0 || n <= 0) {
-		if (sfd >= 0)
-			close(sfd);
-		return 0;
-	}
-	struct stat st;
-	int fd = state_openat(sfd, JOURNAL, O_RDONLY, &st);
-	close(sfd);
-	if (fd < 0)
-		return 0;
-	/* A hard link: someone else's file, not a journal to show. */
-	if (st.st_nlink != 1) {
-		close(fd);
-		return 0;
-	}
-	/* Enough for n whole lines of the longest length parsed. */
-	static char buf[JOURNAL_TAIL_LINES * (RECORD_MAX + 1)];
-	size_t want = (size_t)n * (RECORD_MAX + 1);
-	if (want > sizeof(buf))
-		want = sizeof(buf);
-	off_t start = st.st_size > (off_t)want ? st.st_size - (off_t)want : 0;
-	size_t got = 0;
-	while (got < want) {
-		ssize_t r = pread(fd, buf + got, want - got, start + (off_t)got);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			break;
-		got += (size_t)r;
-	}
-	close(fd);
-	/* The last n lines, back from the end; a line that began before
-	 * what was read is longer than any record: unreadable. */
-	size_t end = got, count = 0;
-	size_t begins[JOURNAL_TAIL_LINES], ends[JOURNAL_TAIL_LINES];
-	bool cut[JOURNAL_TAIL_LINES];
-	while (end > 0 && count < (size_t)n && count < JOURNAL_TAIL_LINES) {
-		if (buf[end - 1] == '\n') {
-			end--;
-			continue; /* an empty line, or the last line's end */
-		}
-		size_t b = end;
-		while (b > 0 && buf[b - 1] != '\n')
-			b--;
-		begins[count] = b;
-		ends[count] = end;
-		cut[count] = b == 0 && start > 0;
-		count++;
-		end = b;
-	}
-	for (size_t i = 0; i < count; i++) {
-		size_t k = count - 1 - i; /* oldest first */
-		struct journal_record *r = &out[i];
-		if (cut[k])
-			record_parse_journal("", 0, r);
-		else
-			record_parse_journal(buf + begins[k], ends[k] - begins[k], r);
-	}
-	return (int)count;
-}
-
 /* A journal file to read: volinit's name, no symlink, one link (a hard
  * link is someone else's file, not a journal to show). */
 static int open_readable(int sfd, const char *name, struct stat *st)
@@ -202,6 +138,57 @@ static size_t read_end(int fd, off_t size, char *buf, size_t want, bool *cut)
 		got += (size_t)r;
 	}
 	return got;
+}
+
+int journal_read_tail(int voldirfd, struct journal_record *out, int n)
+{
+	int sfd = state_open(voldirfd, false);
+	if (sfd < 0 || n <= 0) {
+		if (sfd >= 0)
+			close(sfd);
+		return 0;
+	}
+	struct stat st;
+	int fd = open_readable(sfd, JOURNAL, &st);
+	close(sfd);
+	if (fd < 0)
+		return 0;
+	/* Enough for n whole lines of the longest length parsed. */
+	static char buf[JOURNAL_TAIL_LINES * (RECORD_MAX + 1)];
+	size_t want = (size_t)n * (RECORD_MAX + 1);
+	if (want > sizeof(buf))
+		want = sizeof(buf);
+	bool before; /* the file has more before what was read */
+	size_t got = read_end(fd, st.st_size, buf, want, &before);
+	close(fd);
+	/* The last n lines, back from the end; a line that began before
+	 * what was read is longer than any record: unreadable. */
+	size_t end = got, count = 0;
+	size_t begins[JOURNAL_TAIL_LINES], ends[JOURNAL_TAIL_LINES];
+	bool cut[JOURNAL_TAIL_LINES];
+	while (end > 0 && count < (size_t)n && count < JOURNAL_TAIL_LINES) {
+		if (buf[end - 1] == '\n') {
+			end--;
+			continue; /* an empty line, or the last line's end */
+		}
+		size_t b = end;
+		while (b > 0 && buf[b - 1] != '\n')
+			b--;
+		begins[count] = b;
+		ends[count] = end;
+		cut[count] = b == 0 && before;
+		count++;
+		end = b;
+	}
+	for (size_t i = 0; i < count; i++) {
+		size_t k = count - 1 - i; /* oldest first */
+		struct journal_record *r = &out[i];
+		if (cut[k])
+			record_parse_journal("", 0, r);
+		else
+			record_parse_journal(buf + begins[k], ends[k] - begins[k], r);
+	}
+	return (int)count;
 }
 
 /* The window of journal_read_recent into buf (one byte more than the
