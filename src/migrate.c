@@ -493,7 +493,7 @@ static int verify_migrated(const struct volume_conf *v, int voldirfd,
 	char why[512], how[128], failed[700];
 	log_notice(v->name, "volume \"%s\": verifying %d with %s", v->name, (int)v->expected,
 		   v->verify);
-	int rc = verify_run(v, v->expected, privs, why, sizeof(why), how, sizeof(how));
+	int rc = verify_run(v, voldirfd, v->expected, privs, why, sizeof(why), how, sizeof(how));
 	if (rc == 0) {
 		state_dirty_clear(voldirfd);
 		return 0;

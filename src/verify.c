@@ -117,8 +117,8 @@ static void pass_on(int fd, char *why, size_t len)
 		snprintf(why, len, "%s", last);
 }
 
-int verify_run(const struct volume_conf *v, int32_t version, const struct privs *privs,
-	       char *why, size_t len, char *how, size_t hlen)
+int verify_run(const struct volume_conf *v, int dirfd, int32_t version,
+	       const struct privs *privs, char *why, size_t len, char *how, size_t hlen)
 {
 	char vars[4][4200];
 	snprintf(vars[0], sizeof(vars[0]), "VOLINIT_VOLUME=%s", v->name);
@@ -127,15 +127,12 @@ int verify_run(const struct volume_conf *v, int32_t version, const struct privs 
 	const char *set[] = { vars[0], vars[1], vars[2], privs_home(privs) };
 	char **env = env_with(environ, set, set[3] ? 4 : 3);
 	int errfd = memfd_create("volinit-verify-stderr", MFD_CLOEXEC);
-	int dirfd = open(v->path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	snprintf(how, hlen, "not started");
-	if (!env || errfd < 0 || dirfd < 0) {
+	if (!env || errfd < 0) {
 		snprintf(why, len, "cannot start it: %s", strerror(!env ? ENOMEM : errno));
 		free(env);
 		if (errfd >= 0)
 			close(errfd);
-		if (dirfd >= 0)
-			close(dirfd);
 		return 84;
 	}
 	struct verify_child c = { .v = v, .privs = privs, .errfd = errfd };
@@ -147,7 +144,6 @@ int verify_run(const struct volume_conf *v, int32_t version, const struct privs 
 	pid_t pid;
 	int rc = spawn_start(&sp, &pid);
 	free(env);
-	close(dirfd);
 	if (rc) {
 		close(errfd);
 		snprintf(why, len, "could not start it (%d)", rc);
@@ -206,7 +202,7 @@ int verify_volume(const struct volume_conf *v, int dirfd, int32_t version,
 	char why[512], how[128];
 	log_info(v->name, "volume \"%s\" (%s): verifying %d with %s", v->name, v->path,
 		 (int)version, v->verify);
-	rc = verify_run(v, version, privs, why, sizeof(why), how, sizeof(how));
+	rc = verify_run(v, dirfd, version, privs, why, sizeof(why), how, sizeof(how));
 	if (rc == 84)
 		return verify_refuse(v, dirfd, version, why, how);
 	if (rc > 128)

@@ -15,16 +15,16 @@
  * executable): 0, or the code after one FATAL line. 0 without one. */
 int verify_trust(const struct volume_conf *v);
 
-/* Runs v's verify hook on the volume at version: as privs says, cwd = the
- * volume, stdin /dev/null, VOLINIT_VOLUME, VOLINIT_PATH, VOLINIT_VERSION;
- * in a private mount namespace with the volume read-only where volinit
- * may (CAP_SYS_ADMIN); killed with its process group after
+/* Runs v's verify hook on the volume (dirfd, its working directory) at
+ * version: as privs says, stdin /dev/null, VOLINIT_VOLUME, VOLINIT_PATH,
+ * VOLINIT_VERSION; in a private mount namespace with the volume read-only
+ * where volinit may (CAP_SYS_ADMIN); killed with its process group after
  * verify_timeout. Its standard output goes to volinit's; its standard
  * error is passed on once it ends. Returns 0 when it passed; else 84 with
  * why (the last line it wrote on stderr, or how it ended) and how (where
  * it ran, for the journal); 128+N when a stop signal N came meanwhile. */
-int verify_run(const struct volume_conf *v, int32_t version, const struct privs *privs,
-	       char *why, size_t len, char *how, size_t hlen);
+int verify_run(const struct volume_conf *v, int dirfd, int32_t version,
+	       const struct privs *privs, char *why, size_t len, char *how, size_t hlen);
 
 /* The refusal of a volume whose verify failed: 84, the FATAL line in the
  * searchable form, hints, a verify_fail journal event. */
