@@ -5,6 +5,7 @@
 #include "report.h"
 #include "migrate.h"
 #include "version.h"
+#include "window.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -17,7 +18,17 @@ static int write_version(const struct volume_conf *v, int dirfd, int32_t version
 		       v->version_file, (int)version, why);
 		return 0;
 	}
-	int err = version_write_at(dirfd, v->version_file, version);
+	/* The data this image writes at expected is what its readers say;
+	 * anything else closes the window (window.h: before the version). */
+	bool ours = version == v->expected && config_online(v);
+	int err = window_record(dirfd, ours ? config_readers(v) : -1);
+	if (err) {
+		log_fatal(73, v->name, "volume \"%s\" (%s): cannot write .volinit/readers: %s",
+			  v->name, v->path, strerror(err));
+		log_hint(v->name, "is the volume read-only, full, or owned by another user?");
+		return 73;
+	}
+	err = version_write_at(dirfd, v->version_file, version);
 	if (err) {
 		log_fatal(73, v->name, "volume \"%s\" (%s): cannot write %s: %s", v->name, v->path,
 			  v->version_file, strerror(err));

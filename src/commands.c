@@ -15,6 +15,7 @@
 #include "snapshot.h"
 #include "state.h"
 #include "version.h"
+#include "window.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -92,9 +93,9 @@ int command_status(const struct config *cfg, bool json)
 		/* Never waits: a migration in progress is shown, not waited for. */
 		session_open(&s, v, SESSION_PEEK, GUARD_START);
 		if (json)
-			report_status_json(v, &s.obs, &s.d, s.dirfd, s.conflict, i == 0);
+			report_status_json(v, &s.obs, &s.d, s.dirfd, &s.others, i == 0);
 		else
-			report_status_text(v, &s.obs, &s.d, s.dirfd, s.conflict);
+			report_status_text(v, &s.obs, &s.d, s.dirfd, &s.others);
 		if ((s.obs.what == OBS_NO_PATH || s.obs.what == OBS_UNREADABLE ||
 		     s.obs.what == OBS_NOT_MOUNTED) && !first) {
 			first = s.d.code;
@@ -108,10 +109,26 @@ int command_status(const struct config *cfg, bool json)
 	return first;
 }
 
+/* --dry-run: whether the migration is online, and who would hold it off
+ * now. */
+static void print_blockers(const struct session *s)
+{
+	const struct volume_conf *v = s->v;
+	char who[1024];
+	session_blockers(s, who, sizeof(who));
+	if (config_online(v))
+		printf("  online (readers %d): apps expecting %d or later run on beside it; "
+		       "held off now by: %s\n", (int)config_readers(v), (int)config_readers(v), who);
+	else
+		printf("  offline: every running app holds it off; held off now by: %s\n", who);
+}
+
 /* A volume that needs nothing is looked at under the shared lock, which a
  * running app's shared lock does not deny (a second replica's init
- * container must not wait for the first replica to stop); only one that
- * needs something takes the exclusive lock, and is looked at again. */
+ * container must not wait for the first replica to stop), and nothing is
+ * created on it; one that needs something is opened again to be written,
+ * and acts through session_settle (what the act needs of the lock, taken
+ * without queueing behind an app). */
 static int migrate_one(const struct volume_conf *v, const struct privs *hooks, bool dry_run)
 {
 	struct session s;
@@ -122,11 +139,16 @@ static int migrate_one(const struct volume_conf *v, const struct privs *hooks, b
 		log_info(v->name, "volume \"%s\" (%s): %s, nothing to do", v->name, v->path, at);
 	} else if (rc == 0 && !dry_run) {
 		session_close(&s);
-		rc = session_open(&s, v, SESSION_EXCLUSIVE, GUARD_MIGRATE);
-		if (rc == 0)
+		rc = session_open(&s, v, SESSION_MIGRATE, GUARD_MIGRATE);
+		bool acts = s.d.action != ACT_RUN && s.d.action != ACT_REFUSE;
+		if (rc == 0 && acts)
+			rc = session_settle(&s, hooks);
+		else if (rc == 0) /* done meanwhile, or refused */
 			rc = apply_decision(v, s.dirfd, &s.obs, &s.d, GUARD_MIGRATE, hooks, false);
 	} else if (rc == 0) {
 		rc = apply_decision(v, s.dirfd, &s.obs, &s.d, GUARD_MIGRATE, hooks, true);
+		if (rc == 0 && s.d.action == ACT_MIGRATE)
+			print_blockers(&s);
 	}
 	session_close(&s);
 	return rc;
@@ -187,7 +209,10 @@ int command_stamp(const struct config *cfg, const char *volume, const char *vers
 	if (rc == 0) {
 		int dirfd = s.dirfd;
 		const struct observation obs = s.obs;
-		int err = version_write_at(dirfd, v->version_file, to);
+		/* An operator's version: no window over it (window.h). */
+		int err = window_record(dirfd, -1);
+		if (!err)
+			err = version_write_at(dirfd, v->version_file, to);
 		if (!err)
 			err = state_dirty_clear(dirfd);
 		if (err) {

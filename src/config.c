@@ -66,6 +66,7 @@ static const struct key volume_keys[] = {
 	{ "require_mount", K_BOOL, V(require_mount), 0, NULL },
 	{ "verify", K_PATH, V(verify), 0, NULL },
 	{ "verify_timeout", K_SECONDS, V(verify_timeout), 0, NULL },
+	{ "readers", K_BASELINE, V(readers), V(has_readers), NULL },
 	{ NULL, 0, 0, 0, NULL },
 };
 
@@ -114,6 +115,16 @@ bool config_parse_version(const char *s, int32_t *out)
 	}
 	*out = (int32_t)v;
 	return true;
+}
+
+int32_t config_readers(const struct volume_conf *v)
+{
+	return v->has_readers ? v->readers : v->expected;
+}
+
+bool config_online(const struct volume_conf *v)
+{
+	return config_readers(v) < v->expected;
 }
 
 bool config_parse_seconds(const char *s, unsigned *out)
@@ -315,6 +326,8 @@ static bool set_value(struct parse_state *ps, const char *section, const struct 
 	case K_BASELINE:
 		if (config_parse_version(value, (int32_t *)(void *)field)) {
 			*(bool *)(void *)((char *)base + k->flag) = true;
+			if (k->offset == V(readers))
+				((struct volume_conf *)base)->readers_line = ps->line;
 			return true;
 		}
 		fail(ps, ps->line, "[%s] %s: not an integer from 0 to %d: \"%s\"", section,
@@ -489,6 +502,11 @@ static int check_volumes(struct parse_state *ps)
 			return fail(ps, v->line, "[%s] path: required", v->name), 78;
 		if (!v->has_expected)
 			return fail(ps, v->line, "[%s] expected: required", v->name), 78;
+		if (v->has_readers && v->readers > v->expected)
+			return fail(ps, v->readers_line, "[%s] readers: %d is above expected (%d): "
+				    "readers is the oldest expected version that can still run on "
+				    "the data this image writes", v->name, (int)v->readers,
+				    (int)v->expected), 78;
 		if (!v->version_file && !(v->version_file = strdup(DEFAULT_VERSION_FILE)))
 			return fail(ps, v->line, "out of memory"), 78;
 		for (size_t j = 0; j < i; j++) {

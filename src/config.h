@@ -34,6 +34,9 @@ struct volume_conf {
 	bool require_mount;
 	char *verify;         /* the verify hook (absolute), or NULL */
 	unsigned verify_timeout; /* seconds before it is killed (failed) */
+	int32_t readers;     /* the oldest expected version that can run on what this image writes */
+	bool has_readers;    /* unset: readers = expected */
+	int readers_line;    /* where readers is set */
 	int line;            /* where the section starts, for messages */
 	int path_line;       /* where path is set */
 	uint32_t seen;       /* keys already set, to refuse duplicates */
@@ -73,5 +76,11 @@ int config_add_expect(struct config *cfg, const char *arg, char *err, size_t err
 /* Strict parsers shared with the command line. */
 bool config_parse_version(const char *s, int32_t *out);
 bool config_parse_seconds(const char *s, unsigned *out);
+
+/* The volume's readers: the key's value, else expected. */
+int32_t config_readers(const struct volume_conf *v);
+/* A migration by this image is online (SPEC.md "Rolling updates"): its
+ * readers are below its expected version. */
+bool config_online(const struct volume_conf *v);
 
 #endif

@@ -7,11 +7,13 @@ static struct decision refuse(int code)
 	return (struct decision){ .action = ACT_REFUSE, .code = code };
 }
 
-static struct decision compare(const struct volume_conf *v, int32_t found,
+/* found: the volume's version; readers: the oldest version that may run
+ * on it (its window, SPEC.md "Rolling updates"). */
+static struct decision compare(const struct volume_conf *v, int32_t found, int32_t readers,
 			       enum guard_purpose purpose, enum action if_current)
 {
 	struct decision d = { .action = if_current, .from = found, .has_from = true };
-	if (found > v->expected && v->on_newer == NEWER_FAIL) {
+	if (found > v->expected && v->on_newer == NEWER_FAIL && readers > v->expected) {
 		d.action = ACT_REFUSE;
 		d.code = 81;
 	} else if (found < v->expected) {
@@ -31,7 +33,7 @@ struct decision guard_decide(const struct volume_conf *v, const struct observati
 {
 	switch (obs->what) {
 	case OBS_VERSION:
-		return compare(v, obs->version, purpose, ACT_RUN);
+		return compare(v, obs->version, obs->window.readers, purpose, ACT_RUN);
 	case OBS_EMPTY:
 		if (v->on_missing == MISSING_INIT)
 			return (struct decision){ .action = ACT_INIT, .from = v->expected };
@@ -41,7 +43,7 @@ struct decision guard_decide(const struct volume_conf *v, const struct observati
 	case OBS_UNVERSIONED:
 		if (!v->has_baseline)
 			return refuse(80);
-		return compare(v, v->baseline, purpose, ACT_ADOPT);
+		return compare(v, v->baseline, v->baseline, purpose, ACT_ADOPT);
 	case OBS_CORRUPT:
 		return refuse(65);
 	case OBS_NO_PATH:
@@ -52,6 +54,16 @@ struct decision guard_decide(const struct volume_conf *v, const struct observati
 	case OBS_DIRTY:
 		if (obs->snapshot)
 			return (struct decision){ .action = ACT_RESTORE };
+		if (obs->online && obs->has_version) {
+			/* An online step that did not end (killed): apps of its
+			 * readers ran beside it and may go on, and its hook is
+			 * safe to run again: the volume is where its version
+			 * file says. */
+			struct decision d = compare(v, obs->version, obs->window.readers, purpose,
+						    ACT_RUN);
+			if (d.action != ACT_RUN || v->expected >= obs->online_readers)
+				return d;
+		}
 		return refuse(83);
 	}
 	return refuse(70);

@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "config.h"
+#include "window.h"
 
 enum observed {
 	OBS_VERSION,     /* a valid version file: .version */
@@ -28,7 +29,10 @@ struct observation {
 	char snapshot_id[96]; /* which one (snapshot_id), or "" for a marker of
 				 volinit 0.1, which named none */
 	bool restored;   /* seen just after a restore: a refusal's hint says so */
+	bool online;     /* dirty, by a step of an online migration ... */
+	int32_t online_readers; /* ... beside apps expecting this or later */
 	bool has_version; /* version holds the version file's value (also when dirty) */
+	struct window window; /* with has_version: which older images may run on it */
 	char detail[512];
 };
 

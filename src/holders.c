@@ -72,8 +72,9 @@ int holders_add(int voldirfd, struct holder *h)
 	jbuf_time(&t);
 	/* Bounded fields: the line always fits (a long VOLINIT_IMAGE is cut),
 	 * and it stays one line whatever the image holds. */
-	int n = snprintf(text, sizeof(text), "host=%.64s pid=%ld since=%s image=%.400s", self_host(),
-			 self_pid(), since, self_image());
+	int n = snprintf(text, sizeof(text), "host=%.64s pid=%ld since=%s expects=%d role=%s "
+			 "image=%.400s", self_host(), self_pid(), since, (int)h->expects,
+			 h->migrating ? "migration" : "app", self_image());
 	if (n < 0 || (size_t)n >= sizeof(text) - 1)
 		n = (int)sizeof(text) - 2;
 	for (int i = 0; i < n; i++)
@@ -138,7 +139,41 @@ static DIR *open_holders(int voldirfd)
 	return d;
 }
 
-void holders_clear(int voldirfd)
+/* A file's line, its expected version (-1: none said, a file of volinit
+ * 0.1) and whether it is a migrator's. Returns false when the file
+ * cannot be read (not a regular file with one link, empty). */
+static bool read_holder(int dfd, const char *name, char *text, size_t len, int32_t *expects,
+			bool *migrating)
+{
+	struct stat st;
+	int fd = state_openat(dfd, name, O_RDONLY, &st);
+	if (fd < 0)
+		return false;
+	ssize_t n = read(fd, text, len - 1);
+	close(fd);
+	if (n <= 0)
+		return false;
+	text[n] = '\0';
+	text[strcspn(text, "\n")] = '\0';
+	/* The fields volinit writes before image=, which may hold anything. */
+	char head[256];
+	snprintf(head, sizeof(head), "%s", text);
+	char *img = strstr(head, " image=");
+	if (img)
+		*img = '\0';
+	char *e = strstr(head, " expects=");
+	*expects = -1;
+	if (e) {
+		char *end;
+		long x = strtol(e + 9, &end, 10);
+		if (end > e + 9 && (*end == ' ' || *end == '\0') && x >= 0 && x <= VERSION_MAX)
+			*expects = (int32_t)x;
+	}
+	*migrating = strstr(head, " role=migration") != NULL;
+	return true;
+}
+
+void holders_clear(int voldirfd, int32_t readers)
 {
 	DIR *d = open_holders(voldirfd);
 	if (!d)
@@ -152,44 +187,87 @@ void holders_clear(int voldirfd)
 		struct stat st;
 		if (fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0)
 			continue;
-		if (S_ISREG(st.st_mode) && st.st_nlink == 1) {
-			unlinkat(dirfd(d), e->d_name, 0);
-		} else {
+		if (!S_ISREG(st.st_mode) || st.st_nlink != 1) {
 			char d2[96];
 			state_warn_once(NULL, voldirfd, &st, HOLDERS "/%.200s is %s: left alone",
 					e->d_name, state_describe(&st, d2, sizeof(d2)));
+			continue;
 		}
+		char text[256];
+		int32_t expects = -1;
+		bool migrating = false;
+		if (readers >= 0 && e->d_name[0] != '.' &&
+		    read_holder(dirfd(d), e->d_name, text, sizeof(text), &expects, &migrating) &&
+		    !migrating && expects >= readers)
+			continue; /* an app that may run on beside the migration */
+		unlinkat(dirfd(d), e->d_name, 0);
 	}
 	closedir(d);
 }
 
-void holders_describe(int voldirfd, char *buf, size_t len)
+/* "; " between parts. */
+static void part(struct jbuf *b, int *count, const char *text)
+{
+	jbuf_puts(b, (*count)++ ? "; " : "");
+	jbuf_puts(b, text);
+}
+
+/* The files that match (a migrator's; else an app's expecting expects, -1
+ * for volinit 0.1; expects -2: any file), escaped
+ * after label; "(no holders file)" when none does. */
+static void files_of(DIR *d, struct jbuf *b, int *count, const char *label, int32_t expects,
+		     bool migrating)
+{
+	part(b, count, label);
+	int found = 0;
+	if (d) {
+		rewinddir(d);
+		struct dirent *e;
+		while ((e = readdir(d)) != NULL) {
+			if (e->d_name[0] == '.')
+				continue; /* ., .., a temporary file */
+			char text[256];
+			int32_t x;
+			bool m;
+			if (!read_holder(dirfd(d), e->d_name, text, sizeof(text), &x, &m))
+				continue;
+			bool match = expects == -2 || (migrating ? m : !m && x == expects);
+			if (!match)
+				continue;
+			jbuf_puts(b, found++ ? ", " : " ");
+			/* Escaped: the files are the app's to write as well. */
+			jbuf_escape_bytes(b, (const unsigned char *)text, strlen(text));
+		}
+	}
+	if (!found)
+		jbuf_puts(b, " (no holders file)");
+}
+
+void holders_describe(int voldirfd, const struct lock_survey *s, char *buf, size_t len)
 {
 	struct jbuf b;
 	jbuf_init(&b, buf, len);
 	DIR *d = open_holders(voldirfd);
 	int count = 0;
-	struct dirent *e;
-	while (d && (e = readdir(d)) != NULL) {
-		if (e->d_name[0] == '.')
-			continue; /* ., .., a temporary file */
-		char text[256];
-		struct stat st;
-		int fd = state_openat(dirfd(d), e->d_name, O_RDONLY, &st);
-		if (fd < 0)
-			continue;
-		ssize_t n = read(fd, text, sizeof(text) - 1);
-		close(fd);
-		if (n <= 0)
-			continue;
-		text[n] = '\0';
-		text[strcspn(text, "\n")] = '\0';
-		jbuf_puts(&b, count++ ? "; " : "");
-		/* Escaped: the files are the app's to write as well. */
-		jbuf_escape_bytes(&b, (const unsigned char *)text, strlen(text));
+	if (!s) {
+		files_of(d, &b, &count, "holders:", -2, false);
+	} else {
+		char label[64];
+		if (s->migrating)
+			files_of(d, &b, &count, "a migration:", -1, true);
+		for (size_t i = 0; i < s->napps; i++) {
+			snprintf(label, sizeof(label), "an app expecting %d:", (int)s->apps[i]);
+			files_of(d, &b, &count, label, s->apps[i], false);
+		}
+		if (s->more_apps)
+			part(&b, &count, "more apps");
+		if (s->old_shared)
+			files_of(d, &b, &count, "an app of volinit 0.1:", -1, false);
+		if (s->looking)
+			part(&b, &count, "another volinit looking at the volume (a start or check)");
+		if (count == 0)
+			part(&b, &count, "no one any more");
 	}
 	if (d)
 		closedir(d);
-	if (count == 0)
-		jbuf_puts(&b, "an unknown process (no holders file)");
 }

@@ -6,18 +6,24 @@
 #define VOLINIT_HOLDERS_H
 
 #include <stddef.h>
+#include <stdbool.h>
+#include <stdint.h>
 #include <sys/types.h>
+
+#include "lock.h"
 
 /* Our file. The directory stays open, so that removing the file when
  * PROGRAM has exited is a single unlinkat; dev and ino say which file is
  * ours, so that nothing else is ever removed by that name. */
 struct holder {
+	int32_t expects; /* the version the image expects */
+	bool migrating;  /* a migrator's (a start's own migration, or volinit migrate) */
 	int dirfd; /* .volinit/holders/, or -1 */
 	char name[96];
 	dev_t dev;
 	ino_t ino; /* 0: none written */
 };
-#define HOLDER_NONE ((struct holder){ .dirfd = -1 })
+#define HOLDER_NONE ((struct holder){ .expects = -1, .dirfd = -1 })
 
 /* Writes our file, fresh each time (a temporary file renamed over it; no
  * fsync: it is a hint). Returns 0 or errno. */
@@ -26,11 +32,15 @@ int holders_add(int voldirfd, struct holder *h);
 /* Removes our file, if any, and closes the directory. */
 void holders_remove(struct holder *h);
 
-/* Removes every file: called under the exclusive lock, when no one else can
- * hold the lock and every file left is stale. */
-void holders_clear(int voldirfd);
+/* Removes every file that no one can hold the lock for while the caller
+ * holds its own: with the whole file exclusive (readers < 0), all of
+ * them; migrating online, a migrator's and those of apps expecting less
+ * than readers. */
+void holders_clear(int voldirfd, int32_t readers);
 
-/* "host pid since image; ..." for the files present, into buf. */
-void holders_describe(int voldirfd, char *buf, size_t len);
+/* Who holds what the survey found, named from the files ("an app
+ * expecting 1: host=a pid=7 since=... image=...; a migration: ..."),
+ * escaped, into buf; survey NULL: every file. */
+void holders_describe(int voldirfd, const struct lock_survey *survey, char *buf, size_t len);
 
 #endif

@@ -7,6 +7,8 @@
 #include "volume.h"
 
 #include <errno.h>
+#include <limits.h>
+#include <stdio.h>
 #include <stdint.h>
 #include <fcntl.h>
 #include <string.h>
@@ -106,37 +108,152 @@ int lock_open_for(const struct volume_conf *v, int voldirfd)
 	return -1;
 }
 
-static struct flock whole(short type)
+static int set_range(int lockfd, short type, long long start, long long len)
 {
 	struct flock fl;
-	memset(&fl, 0, sizeof(fl));
+	memset(&fl, 0, sizeof(fl)); /* l_pid must be 0 */
 	fl.l_type = type;
 	fl.l_whence = SEEK_SET;
-	return fl; /* l_start = l_len = 0: the whole file; l_pid must be 0 */
+	fl.l_start = (off_t)start;
+	fl.l_len = (off_t)len;
+	return fcntl(lockfd, F_OFD_SETLK, &fl);
 }
 
-int lock_try(int lockfd, enum lock_mode mode)
+struct lock_claim lock_claim_look(int32_t app)
 {
-	struct flock fl = whole(mode == LOCK_EXCLUSIVE ? F_WRLCK : F_RDLCK);
-	if (fcntl(lockfd, F_OFD_SETLK, &fl) == 0)
-		return 0;
-	if (errno == EACCES)
-		errno = EAGAIN;
-	return -1;
+	struct lock_claim c = { .n = 1 };
+	c.r[0] = (struct lock_range){ F_RDLCK, LOCK_MIGRATION_BYTE, 1 };
+	if (app >= 0)
+		c.r[c.n++] = (struct lock_range){ F_RDLCK, app, 1 };
+	snprintf(c.what, sizeof(c.what), "the shared lock");
+	return c;
+}
+
+struct lock_claim lock_claim_online(int32_t readers)
+{
+	struct lock_claim c = { .n = 1 };
+	c.r[0] = (struct lock_range){ F_WRLCK, LOCK_MIGRATION_BYTE, 1 };
+	if (readers > 0)
+		c.r[c.n++] = (struct lock_range){ F_WRLCK, 0, readers };
+	snprintf(c.what, sizeof(c.what), "the lock to migrate online (readers %d)", (int)readers);
+	return c;
+}
+
+struct lock_claim lock_claim_all(void)
+{
+	struct lock_claim c = { .n = 1 };
+	c.r[0] = (struct lock_range){ F_WRLCK, 0, 0 };
+	snprintf(c.what, sizeof(c.what), "the exclusive lock");
+	return c;
+}
+
+int lock_take(int lockfd, const struct lock_claim *c)
+{
+	for (int i = 0; i < c->n; i++) {
+		if (set_range(lockfd, c->r[i].type, c->r[i].start, c->r[i].len) != 0) {
+			int err = errno == EACCES ? EAGAIN : errno;
+			lock_release(lockfd);
+			errno = err;
+			return -1;
+		}
+	}
+	return 0;
+}
+
+void lock_keep_app(int lockfd, int32_t app)
+{
+	if (app < 0) {
+		lock_release(lockfd);
+		return;
+	}
+	set_range(lockfd, F_RDLCK, app, 1); /* ours already, or free of writers */
+	if (app > 0)
+		set_range(lockfd, F_UNLCK, 0, app);
+	set_range(lockfd, F_UNLCK, (long long)app + 1, 0);
 }
 
 void lock_release(int lockfd)
 {
-	struct flock fl = whole(F_UNLCK);
-	fcntl(lockfd, F_OFD_SETLK, &fl);
+	set_range(lockfd, F_UNLCK, 0, 0);
 }
 
-const char *lock_conflict(int lockfd)
+/* One lock of another holder's seen by F_OFD_GETLK, into out. */
+static void note_lock(const struct flock *fl, struct lock_survey *out)
 {
-	struct flock fl = whole(F_WRLCK);
-	if (fcntl(lockfd, F_OFD_GETLK, &fl) != 0 || fl.l_type == F_UNLCK)
-		return NULL;
-	return fl.l_type == F_WRLCK ? "exclusive" : "shared";
+	long long start = fl->l_start, len = fl->l_len;
+	long long end = len == 0 ? LLONG_MAX : start + len;
+	bool shared = fl->l_type == F_RDLCK;
+	if (start == 0 && len == 0) {
+		/* The whole file: volinit 0.1, or a stamp or an offline
+		 * migration of this one's. */
+		if (shared)
+			out->old_shared = true;
+		else
+			out->migrating = true;
+		return;
+	}
+	if (start <= LOCK_MIGRATION_BYTE && LOCK_MIGRATION_BYTE < end) {
+		if (shared)
+			out->looking = true;
+		else
+			out->migrating = true;
+	}
+	if (!shared || start >= LOCK_MIGRATION_BYTE)
+		return; /* [0, R) exclusive goes with the migration byte */
+	for (long long e = start; e < end && e < LOCK_MIGRATION_BYTE; e++) {
+		size_t i = 0;
+		while (i < out->napps && out->apps[i] < e)
+			i++;
+		if (i < out->napps && out->apps[i] == e)
+			continue;
+		if (out->napps == LOCK_APPS_MAX) {
+			out->more_apps = true;
+			return;
+		}
+		memmove(&out->apps[i + 1], &out->apps[i], (out->napps - i) * sizeof(out->apps[0]));
+		out->apps[i] = (int32_t)e;
+		out->napps++;
+	}
+}
+
+/* Every lock that conflicts with type on [lo, hi): the kernel names one,
+ * and the parts on either side of it are asked again. Bounded: a survey
+ * is for messages, and a volume's holders are few. */
+static void survey_range(int lockfd, short type, long long lo, long long hi,
+			 struct lock_survey *out, int *budget)
+{
+	while (lo < hi && (*budget)-- > 0) {
+		struct flock fl;
+		memset(&fl, 0, sizeof(fl));
+		fl.l_type = type;
+		fl.l_whence = SEEK_SET;
+		fl.l_start = (off_t)lo;
+		fl.l_len = hi == LLONG_MAX ? 0 : (off_t)(hi - lo);
+		if (fcntl(lockfd, F_OFD_GETLK, &fl) != 0 || fl.l_type == F_UNLCK)
+			return;
+		note_lock(&fl, out);
+		long long start = fl.l_start;
+		long long end = fl.l_len == 0 ? LLONG_MAX : (long long)fl.l_start + fl.l_len;
+		if (start > lo)
+			survey_range(lockfd, type, lo, start, out, budget);
+		lo = end;
+	}
+}
+
+void lock_survey(int lockfd, const struct lock_claim *c, struct lock_survey *out)
+{
+	memset(out, 0, sizeof(*out));
+	int budget = 4 * LOCK_APPS_MAX;
+	if (!c) {
+		survey_range(lockfd, F_WRLCK, 0, LLONG_MAX, out, &budget);
+		return;
+	}
+	for (int i = 0; i < c->n; i++) {
+		const struct lock_range *r = &c->r[i];
+		/* Shared asks only what excludes a reader; exclusive, anything. */
+		survey_range(lockfd, r->type == F_RDLCK ? F_RDLCK : F_WRLCK, r->start,
+			     r->len == 0 ? LLONG_MAX : r->start + r->len, out, &budget);
+	}
 }
 
 /* xorshift64, seeded from the pid and the clock: the jitter only has to
@@ -164,36 +281,50 @@ static long long now_ms(void)
 }
 
 void lock_waiter_init(struct lock_waiter *w, const struct volume_conf *v, int voldirfd,
-		      enum lock_mode mode)
+		      int lockfd, const struct lock_claim *c)
 {
 	w->v = v;
 	w->voldirfd = voldirfd;
-	w->want = mode == LOCK_EXCLUSIVE ? "exclusive" : "shared";
+	w->lockfd = lockfd;
+	w->claim = *c;
 	w->start = now_ms();
 	w->deadline = w->start + v->lock_timeout * 1000LL;
 	w->next_report = w->start + FIRST_REPORT_MS;
 }
 
+/* Who holds what the waiter wants, as the kernel says, named from the
+ * holders files. */
+static void blockers(const struct lock_waiter *w, char *who, size_t len)
+{
+	struct lock_survey s;
+	lock_survey(w->lockfd, &w->claim, &s);
+	holders_describe(w->voldirfd, &s, who, len);
+}
+
 int lock_waiter_pause(struct lock_waiter *w)
 {
 	const struct volume_conf *v = w->v;
-	char who[512];
+	char who[1024];
 	long long now = now_ms();
 	if (now >= w->deadline) {
-		holders_describe(w->voldirfd, who, sizeof(who));
+		blockers(w, who, sizeof(who));
 		log_fatal(75, v->name,
-			  "volume \"%s\" (%s): timed out after %u s waiting for the %s lock; "
-			  "held by: %s", v->name, v->path, v->lock_timeout, w->want, who);
-		log_hint(v->name, "another volinit is migrating this volume or running an app "
-				  "on it; stop the old containers (Kubernetes: strategy Recreate), "
-				  "then start again");
+			  "volume \"%s\" (%s): timed out after %u s waiting for %s; held by: %s",
+			  v->name, v->path, v->lock_timeout, w->claim.what, who);
+		if (w->claim.r[0].type == F_RDLCK)
+			log_hint(v->name, "another volinit is migrating this volume; start again "
+					  "once it is done (volinit status shows it)");
+		else
+			log_hint(v->name, "another volinit is migrating this volume or running an app "
+					  "on it that cannot run beside this migration; stop the old "
+					  "containers (Kubernetes: strategy Recreate, or readers = the old "
+					  "version for a rolling update), then start again");
 		return 75;
 	}
 	if (now >= w->next_report) {
-		holders_describe(w->voldirfd, who, sizeof(who));
-		log_notice(v->name, "volume \"%s\": waiting for the %s lock (%lld s of %u); "
-				    "held by: %s", v->name, w->want, (now - w->start) / 1000,
-			   v->lock_timeout, who);
+		blockers(w, who, sizeof(who));
+		log_notice(v->name, "volume \"%s\": waiting for %s (%lld s of %u); held by: %s",
+			   v->name, w->claim.what, (now - w->start) / 1000, v->lock_timeout, who);
 		w->next_report = now + REPORT_EVERY_S * 1000LL;
 	}
 	/* Only a stop signal cuts the pause short; any other stays pending
@@ -209,12 +340,12 @@ int lock_waiter_pause(struct lock_waiter *w)
 	return 0;
 }
 
-int lock_wait(int lockfd, int voldirfd, const struct volume_conf *v, enum lock_mode mode)
+int lock_wait(int lockfd, int voldirfd, const struct volume_conf *v, const struct lock_claim *c)
 {
 	struct lock_waiter w;
-	lock_waiter_init(&w, v, voldirfd, mode);
+	lock_waiter_init(&w, v, voldirfd, lockfd, c);
 	for (;;) {
-		if (lock_try(lockfd, mode) == 0)
+		if (lock_take(lockfd, c) == 0)
 			return 0;
 		if (errno != EAGAIN) {
 			log_fatal(73, v->name, "volume \"%s\" (%s): cannot lock: %s", v->name,

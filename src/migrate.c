@@ -18,6 +18,7 @@
 #include "supervise.h"
 #include "trust.h"
 #include "version.h"
+#include "window.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -301,6 +302,9 @@ static int mark_dirty(const struct volume_conf *v, int voldirfd, const struct mi
 		jbuf_json_str(&b, snapshot_id);
 	else
 		jbuf_puts(&b, "null");
+	/* Online: the step may run again, beside apps of these versions. */
+	if (config_online(v))
+		jbuf_printf(&b, ",\"readers\":%d", (int)config_readers(v));
 	jbuf_puts(&b, "}\n");
 	return state_dirty_write(voldirfd, json);
 }
@@ -333,6 +337,33 @@ static int run_hook(const struct volume_conf *v, int voldirfd, const struct migr
 	return supervise_wait_hook(pid, stop);
 }
 
+/* An online migration (readers below expected) takes none: apps run on
+ * the volume meanwhile, and a restore would drop what they wrote. */
+static bool takes_snapshot(const struct volume_conf *v)
+{
+	return v->snapshot && !config_online(v);
+}
+
+/* After a failed online step: nothing to put back, and the step runs
+ * again at the next start (its hook must be safe to run again): the
+ * version stays at the last completed step, the marker goes. */
+static int fail_online(const struct volume_conf *v, int voldirfd, const struct migrate_step *s,
+		       const char *why, int code)
+{
+	int err = state_dirty_clear(voldirfd);
+	struct version_read r;
+	version_read_at(voldirfd, v->version_file, &r);
+	int32_t at = r.status == VERSION_OK ? r.version : s->to - 1;
+	log_fatal(code, v->name, "volume \"%s\" (%s): online migration step %d -> %d (%s) %s; "
+				 "the volume stays at %d%s", v->name, v->path, (int)s->to - 1,
+		  (int)s->to, s->hook, why, (int)at,
+		  err ? ", and .volinit/dirty could not be removed" : "");
+	log_hint(v->name, "online: no snapshot was taken, apps ran on beside it; fix the hook "
+			  "and start again: the next start runs step %d -> %d again", (int)at,
+		 (int)at + 1);
+	return code;
+}
+
 /* After a failed step: put the snapshot back, or leave the volume dirty.
  * It never drops the snapshot: migrate_volume alone decides that, once the
  * volume is no longer dirty (a restore that failed keeps both, so that the
@@ -341,6 +372,8 @@ static int fail_step(const struct volume_conf *v, int voldirfd, const struct mig
 		     int32_t began_at, const char *snapshot_id, const char *why, int code)
 {
 	journal_event(voldirfd, v, "step_fail", s->to - 1, s->to, why);
+	if (config_online(v))
+		return fail_online(v, voldirfd, s, why, code);
 	if (!v->snapshot) {
 		log_fatal(code, v->name, "volume \"%s\" (%s): migration step %d -> %d (%s) %s; the "
 					 "volume is left dirty (no snapshot)", v->name, v->path,
@@ -376,7 +409,7 @@ static int fail_step(const struct volume_conf *v, int voldirfd, const struct mig
 static void drop_snapshot_unless_dirty(const struct volume_conf *v, int voldirfd)
 {
 	char detail[16];
-	if (v->snapshot && state_dirty_read(voldirfd, detail, sizeof(detail)) == 0)
+	if (takes_snapshot(v) && state_dirty_read(voldirfd, detail, sizeof(detail)) == 0)
 		snapshot_remove(voldirfd);
 }
 
@@ -393,12 +426,13 @@ static void print_plan(const struct volume_conf *v, int voldirfd, const struct m
 {
 	printf("volume \"%s\" (%s): %d -> %d in %zu step%s%s\n", v->name, v->path,
 	       (int)plan->from, (int)plan->to, plan->n, plan->n == 1 ? "" : "s",
-	       v->snapshot ? ", with a snapshot" : ", without a snapshot");
+	       config_online(v) ? ", online, without a snapshot"
+	       : v->snapshot ? ", with a snapshot" : ", without a snapshot");
 	for (size_t i = 0; i < plan->n; i++)
 		printf("  %d -> %d: %s/%s\n", (int)plan->steps[i].to - 1, (int)plan->steps[i].to,
 		       v->migrations, plan->steps[i].hook);
 	struct walk_list mounts = { 0 };
-	if (v->snapshot && snapshot_mounts(voldirfd, &mounts) == 0 && mounts.n) {
+	if (takes_snapshot(v) && snapshot_mounts(voldirfd, &mounts) == 0 && mounts.n) {
 		char names[1024];
 		join_mounts(&mounts, names, sizeof(names));
 		printf("  left out of the snapshot and left alone by a restore (mounts inside "
@@ -412,10 +446,28 @@ static void print_plan(const struct volume_conf *v, int voldirfd, const struct m
  * restore leaves them as they are. Returns 0 or snapshot_take's code. */
 static int begin(const struct volume_conf *v, int voldirfd, int32_t from, char *id, size_t len)
 {
+	/* The window first (window.h): online, what running apps may keep
+	 * doing, never wider than it was (an additive step does not bring
+	 * back what an earlier one removed); offline, closed. */
+	int32_t readers = -1;
+	if (config_online(v)) {
+		struct window w;
+		window_read(voldirfd, from, &w);
+		readers = config_readers(v) > w.readers ? config_readers(v) : w.readers;
+	}
+	int err = window_record(voldirfd, readers);
+	if (err) {
+		log_fatal(73, v->name, "volume \"%s\" (%s): cannot write .volinit/readers: %s",
+			  v->name, v->path, strerror(err));
+		return 73;
+	}
 	struct walk_list mounts = { 0 };
-	int rc = v->snapshot ? snapshot_take_mounts(v, voldirfd, id, len, &mounts) : 0;
+	int rc = takes_snapshot(v) ? snapshot_take_mounts(v, voldirfd, id, len, &mounts) : 0;
 	char detail[1100] = "";
-	if (mounts.n) {
+	if (config_online(v)) {
+		snprintf(detail, sizeof(detail), "online (readers %d): no snapshot",
+			 (int)config_readers(v));
+	} else if (mounts.n) {
 		char names[1024];
 		join_mounts(&mounts, names, sizeof(names));
 		snprintf(detail, sizeof(detail), "mounts left alone: %s", names);

@@ -25,6 +25,8 @@ static int observe_dirty(int dirfd, struct observation *obs)
 	if (dirty != 1)
 		return dirty;
 	char id[sizeof(obs->snapshot_id)];
+	obs->online = r.readable && r.readers.kind == RECORD_INT;
+	obs->online_readers = obs->online ? (int32_t)r.readers.num : 0;
 	if (!r.readable || r.snapshot.kind == RECORD_NULL) {
 		obs->snapshot = false;
 	} else if (r.snapshot.kind == RECORD_ABSENT) {
@@ -72,6 +74,7 @@ void guard_observe(const struct volume_conf *v, struct observation *obs, int *di
 		version_read_at(*dirfd, v->version_file, &r);
 		obs->has_version = r.status == VERSION_OK;
 		obs->version = obs->has_version ? r.version : 0;
+		window_read(*dirfd, obs->version, &obs->window);
 		return;
 	}
 	version_read_at(*dirfd, v->version_file, &r);
@@ -80,6 +83,7 @@ void guard_observe(const struct volume_conf *v, struct observation *obs, int *di
 		obs->what = OBS_VERSION;
 		obs->version = r.version;
 		obs->has_version = true;
+		window_read(*dirfd, obs->version, &obs->window);
 		return;
 	case VERSION_CORRUPT:
 		obs->what = OBS_CORRUPT;

@@ -323,6 +323,7 @@ bool record_parse_dirty(const char *text, size_t len, struct dirty_record *r)
 		{ "host", T_STR, 0, 0, &r->host, false },
 		{ "started_at", T_STR, 0, 0, &r->started_at, false },
 		{ "snapshot", T_STR | T_NULL, 0, 0, &r->snapshot, false },
+		{ "readers", T_INT, 0, VERSION_LIMIT, &r->readers, false },
 	};
 	r->readable = parse_object(text, len, fields, sizeof(fields) / sizeof(fields[0]), r->store,
 				   sizeof(r->store));
@@ -438,6 +439,7 @@ void record_dirty_json(struct jbuf *b, const struct dirty_record *r, size_t max)
 	put_value(b, "host", &r->host, max);
 	put_value(b, "started_at", &r->started_at, max);
 	put_value(b, "snapshot", &r->snapshot, max);
+	put_value(b, "readers", &r->readers, max);
 	jbuf_puts(b, "}");
 }
 

@@ -28,10 +28,11 @@ struct journal_record {
 	char store[RECORD_MAX + 1]; /* the strings' decoded bytes */
 };
 
-/* from, to, hook, sha256, pid, host, started_at, and the snapshot's id. */
+/* from, to, hook, sha256, pid, host, started_at, the snapshot's id, and
+ * readers for a step of an online migration. */
 struct dirty_record {
 	bool readable;
-	struct record_value from, to, hook, sha256, pid, host, started_at, snapshot;
+	struct record_value from, to, hook, sha256, pid, host, started_at, snapshot, readers;
 	char store[RECORD_MAX + 1];
 };
 

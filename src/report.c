@@ -43,9 +43,14 @@ static void report_incompatible(const struct volume_conf *v, const struct observ
 			 (int)(at_baseline ? v->baseline : obs->version));
 	else
 		snprintf(found, sizeof(found), "none");
+	/* Newer, with a window open (SPEC.md "Rolling updates"): which older
+	 * images still start on it. */
+	char window[48] = "";
+	if (d->code == 81 && obs->what == OBS_VERSION && obs->window.readers < obs->version)
+		snprintf(window, sizeof(window), ", readers=%d", (int)obs->window.readers);
 	log_fatal(d->code, v->name,
-		  "incompatible persistent state in volume \"%s\" (%s): schema_version=%s, expected=%d",
-		  v->name, v->path, found, (int)v->expected);
+		  "incompatible persistent state in volume \"%s\" (%s): schema_version=%s, "
+		  "expected=%d%s", v->name, v->path, found, (int)v->expected, window);
 	hint_untouched(v, obs->restored);
 	if (at_baseline)
 		log_hint(v->name, "the volume holds data but no %s: baseline = %d takes it to be at "
@@ -58,6 +63,14 @@ static void report_incompatible(const struct volume_conf *v, const struct observ
 		log_hint(v->name, "the volume holds data but no %s: say which version it is with "
 				  "baseline = N, or: volinit stamp %s N", v->version_file, v->name);
 	} else if (d->code == 81) {
+		if (obs->what == OBS_VERSION && obs->window.readers < obs->version)
+			log_hint(v->name, "the data at %d can still be used by images that expect %d "
+					  "to %d (its readers); this one expects %d", (int)obs->version,
+				 (int)obs->window.readers, (int)obs->version, (int)v->expected);
+		else if (obs->what == OBS_VERSION)
+			log_hint(v->name, "the data at %d can be used only by images that expect %d "
+					  "(the image that wrote it declared no readers below it)",
+				 (int)obs->version, (int)obs->version);
 		log_hint(v->name, "the data was written by a newer image: run that image (roll "
 				  "forward), or set on_newer = allow if this one can read it");
 	} else if (!v->migrations) {
@@ -120,6 +133,10 @@ void report_refusal(const struct volume_conf *v, const struct observation *obs,
 		log_fatal(d->code, v->name,
 			  "volume \"%s\" (%s): left dirty by an interrupted migration (%s) and no "
 			  "snapshot to restore", v->name, v->path, obs->detail);
+		if (obs->online)
+			log_hint(v->name, "it was an online migration: a start of an image that "
+					  "migrates it runs the step again, and images that expect %d or "
+					  "later start on it", (int)obs->online_readers);
 		log_hint(v->name, "nothing on the volume was changed since; check the data, then "
 				  "record its version with: volinit stamp %s N", v->name);
 		return;
@@ -228,8 +245,33 @@ static const struct lifecycle *lifecycle_of(int dirfd)
 /* Text and JSON alike print only what they parsed from the volume, never
  * its bytes: a forged record is "unreadable", and no escape sequence
  * reaches a terminal. */
+/* "exclusive" (a migration or stamp), "shared" (apps, or a look) or NULL:
+ * what another holds of the lock. */
+static const char *lock_held(const struct lock_survey *o)
+{
+	if (o->migrating)
+		return "exclusive";
+	return o->napps || o->old_shared || o->looking ? "shared" : NULL;
+}
+
+/* The window's line of status: which images start on the data. */
+static void window_text(const struct volume_conf *v, const struct observation *obs)
+{
+	const struct window *w = &obs->window;
+	if (w->state == WINDOW_UNREADABLE)
+		printf("  %-13s %d (.volinit/readers taken as the version: %s)\n", "readers:",
+		       (int)w->readers, text_escaped(w->detail));
+	else if (w->readers < obs->version)
+		printf("  %-13s %d (images expecting %d to %d start on it)\n", "readers:",
+		       (int)w->readers, (int)w->readers, (int)obs->version);
+	else
+		printf("  %-13s %d (only images expecting %d start on it)\n", "readers:",
+		       (int)w->readers, (int)obs->version);
+	(void)v;
+}
+
 void report_status_text(const struct volume_conf *v, const struct observation *obs,
-			const struct decision *d, int dirfd, const char *conflict)
+			const struct decision *d, int dirfd, const struct lock_survey *others)
 {
 	printf("volume \"%s\" ", text_escaped(v->name));
 	printf("(%s)\n", text_escaped(v->path));
@@ -239,6 +281,8 @@ void report_status_text(const struct volume_conf *v, const struct observation *o
 		       obs->what == OBS_DIRTY ? " (a migration step did not finish)" : "");
 	else
 		printf("  %-13s %s: none\n", "version:", text_escaped(v->version_file));
+	if (obs->has_version)
+		window_text(v, obs);
 	printf("  %-13s %d\n", "expected:", (int)v->expected);
 	printf("  %-13s %s\n", "state:", guard_state_name(v, obs));
 	if (d->action == ACT_REFUSE)
@@ -258,10 +302,11 @@ void report_status_text(const struct volume_conf *v, const struct observation *o
 	}
 	if (dirfd < 0)
 		return;
-	if (conflict) {
-		char who[512];
-		holders_describe(dirfd, who, sizeof(who)); /* escaped */
-		printf("  %-13s %s, by %s\n", "locked:", conflict, text_escaped(who));
+	const char *held = lock_held(others);
+	if (held) {
+		char who[2048];
+		holders_describe(dirfd, others, who, sizeof(who)); /* escaped */
+		printf("  %-13s %s, by %s\n", "locked:", held, text_escaped(who));
 	}
 	if (snapshot_exists(dirfd))
 		printf("  %-13s present\n", "snapshot:");
@@ -278,7 +323,8 @@ void report_status_text(const struct volume_conf *v, const struct observation *o
 }
 
 void report_status_json(const struct volume_conf *v, const struct observation *obs,
-			const struct decision *d, int dirfd, const char *conflict, bool first)
+			const struct decision *d, int dirfd, const struct lock_survey *others,
+			bool first)
 {
 	/* The fields are bounded below it (FIELD_MAX each from the volume,
 	 * 8 KiB for the path): never cut. */
@@ -297,8 +343,18 @@ void report_status_json(const struct volume_conf *v, const struct observation *o
 		dirty_json(&b, dirfd);
 	else
 		jbuf_puts(&b, "null");
+	jbuf_json_key(&b, "readers");
+	if (obs->has_version)
+		jbuf_printf(&b, "%d", (int)obs->window.readers);
+	else
+		jbuf_puts(&b, "null");
 	jbuf_json_key(&b, "lock");
-	jbuf_json_str(&b, conflict); /* "exclusive", "shared" or NULL */
+	jbuf_json_str(&b, lock_held(others)); /* "exclusive", "shared" or NULL */
+	jbuf_json_key(&b, "running");
+	jbuf_puts(&b, "[");
+	for (size_t i = 0; i < others->napps; i++)
+		jbuf_printf(&b, "%s%d", i ? "," : "", (int)others->apps[i]);
+	jbuf_puts(&b, "]");
 	jbuf_json_key(&b, "snapshot");
 	jbuf_puts(&b, dirfd >= 0 && snapshot_exists(dirfd) ? "true" : "false");
 	jbuf_json_key(&b, "lifecycle");

@@ -7,6 +7,7 @@
 
 #include "config.h"
 #include "guard.h"
+#include "lock.h"
 
 /* The one FATAL line (with d's code) and the hints for a refusal. */
 void report_refusal(const struct volume_conf *v, const struct observation *obs,
@@ -36,11 +37,13 @@ void report_check_json(const struct volume_conf *v, const struct observation *ob
 		       const char *action, int code, const char *verified, bool first);
 
 /* One volume of status, as text or as an object of --json. dirfd: the
- * volume (-1: not opened); conflict: the lock another holds, or NULL. Only
- * what was parsed from the volume is printed, never its bytes. */
+ * volume (-1: not opened); others: what other holders hold of its lock, as
+ * the kernel says. Only what was parsed from the volume is printed, never
+ * its bytes. */
 void report_status_text(const struct volume_conf *v, const struct observation *obs,
-			const struct decision *d, int dirfd, const char *conflict);
+			const struct decision *d, int dirfd, const struct lock_survey *others);
 void report_status_json(const struct volume_conf *v, const struct observation *obs,
-			const struct decision *d, int dirfd, const char *conflict, bool first);
+			const struct decision *d, int dirfd, const struct lock_survey *others,
+			bool first);
 
 #endif

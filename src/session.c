@@ -40,7 +40,8 @@ static int shared_if_any(struct session *s)
 	s->lockfd = lock_open_why(s->dirfd, false, why, sizeof(why));
 	if (s->lockfd < 0)
 		return why[0] ? lock_refused(s->v, why, 0) : 0; /* none yet: nothing to wait for */
-	return lock_wait(s->lockfd, s->dirfd, s->v, LOCK_SHARED);
+	struct lock_claim c = lock_claim_look(-1);
+	return lock_wait(s->lockfd, s->dirfd, s->v, &c);
 }
 
 /* status: never waits, a migration in progress is shown, not waited for. */
@@ -49,18 +50,19 @@ static int peek(struct session *s)
 	s->lockfd = lock_open(s->dirfd, false);
 	if (s->lockfd < 0)
 		return 0;
-	s->conflict = lock_conflict(s->lockfd);
-	if (lock_try(s->lockfd, LOCK_SHARED) != 0) {
+	lock_survey(s->lockfd, NULL, &s->others);
+	struct lock_claim c = lock_claim_look(-1);
+	if (lock_take(s->lockfd, &c) != 0) {
 		close(s->lockfd);
 		s->lockfd = -1;
 	}
 	return 0;
 }
 
-/* A start: the lock made where it is missing, held shared. On a read-only
- * mount (a reporting replica, a sidecar) the volume can still be migrated
- * through another, read-write mount, so the shared lock is held through a
- * read-only descriptor (OFD read locks need no more). */
+/* A start, or migrate: the lock made where it is missing, held shared.
+ * On a read-only mount (a reporting replica, a sidecar) the volume can
+ * still be migrated through another, read-write mount, so the shared lock
+ * is held through a read-only descriptor (OFD read locks need no more). */
 static int hold(struct session *s)
 {
 	s->lockfd = lock_open_for(s->v, s->dirfd);
@@ -81,11 +83,12 @@ static int hold(struct session *s)
 	}
 	if (s->lockfd < 0)
 		return 73; /* lock_open_for said why */
-	return lock_wait(s->lockfd, s->dirfd, s->v, LOCK_SHARED);
+	struct lock_claim c = lock_claim_look(s->app);
+	return lock_wait(s->lockfd, s->dirfd, s->v, &c);
 }
 
-/* migrate, stamp: exclusive. No one else holds the lock then: every
- * holders file left is stale; ours names us to whoever waits meanwhile. */
+/* stamp: the whole file. No one else holds the lock then: every holders
+ * file left is stale; ours names us to whoever waits meanwhile. */
 static int exclusive(struct session *s)
 {
 	s->lockfd = lock_open_for(s->v, s->dirfd);
@@ -96,25 +99,35 @@ static int exclusive(struct session *s)
 	}
 	if (s->lockfd < 0)
 		return 73; /* lock_open_for said why */
-	int rc = lock_wait(s->lockfd, s->dirfd, s->v, LOCK_EXCLUSIVE);
+	struct lock_claim c = lock_claim_all();
+	int rc = lock_wait(s->lockfd, s->dirfd, s->v, &c);
 	if (rc == 0) {
-		holders_clear(s->dirfd);
+		holders_clear(s->dirfd, -1);
+		s->holder.expects = s->v->expected;
+		s->holder.migrating = true;
 		holders_add(s->dirfd, &s->holder);
 	}
 	return rc;
+}
+
+/* Whether s->d is one that writes on the volume. */
+static bool acts(const struct decision *d)
+{
+	return d->action != ACT_RUN && d->action != ACT_REFUSE;
 }
 
 int session_open(struct session *s, const struct volume_conf *v, enum session_mode mode,
 		 enum guard_purpose purpose)
 {
 	*s = (struct session){ .v = v, .mode = mode, .purpose = purpose, .dirfd = -1,
-			       .lockfd = -1, .holder = HOLDER_NONE, .migrated_from = -1 };
+			       .lockfd = -1, .holder = HOLDER_NONE, .migrated_from = -1,
+			       .app = mode == SESSION_HOLD ? v->expected : -1 };
 	if (!reachable(s)) {
 		/* Missing, unreadable or not mounted: no lock is made on it (an
 		 * unmounted volume must not get a .volinit/ in the container's
 		 * own layer). */
 		session_look(s);
-		if (mode == SESSION_HOLD || mode == SESSION_EXCLUSIVE) {
+		if (mode == SESSION_HOLD || mode == SESSION_MIGRATE || mode == SESSION_EXCLUSIVE) {
 			report_refusal(v, &s->obs, &s->d);
 			return s->d.code;
 		}
@@ -131,6 +144,7 @@ int session_open(struct session *s, const struct volume_conf *v, enum session_mo
 		rc = shared_if_any(s);
 		break;
 	case SESSION_HOLD:
+	case SESSION_MIGRATE:
 		rc = hold(s);
 		break;
 	case SESSION_EXCLUSIVE:
@@ -139,23 +153,53 @@ int session_open(struct session *s, const struct volume_conf *v, enum session_mo
 	}
 	/* Also when the lock could not be had: check --json shows it. */
 	session_look(s);
+	/* A start with nothing to do keeps only its app's byte from now on:
+	 * an online migration may then run beside it. */
+	if (rc == 0 && mode == SESSION_HOLD && s->lockfd >= 0 && !acts(&s->d))
+		lock_keep_app(s->lockfd, s->app);
 	return rc;
 }
 
-/* Acts under the exclusive lock, which no one else holds; back to shared. */
-static int act(struct session *s, const struct privs *hooks, bool excl)
+struct lock_claim session_claim(const struct session *s)
 {
-	if (excl && s->d.action != ACT_RUN) {
-		/* Every holders file left is stale; ours names the migrator to
-		 * those who wait. */
-		holders_clear(s->dirfd);
+	if (s->d.action == ACT_MIGRATE && config_online(s->v))
+		return lock_claim_online(config_readers(s->v));
+	return lock_claim_all();
+}
+
+void session_blockers(const struct session *s, char *buf, size_t len)
+{
+	snprintf(buf, len, "none");
+	if (s->lockfd < 0)
+		return;
+	struct lock_claim c = session_claim(s);
+	struct lock_survey others;
+	lock_survey(s->lockfd, &c, &others);
+	if (others.migrating || others.napps || others.old_shared || others.looking)
+		holders_describe(s->dirfd, &others, buf, len);
+}
+
+static bool same_claim(const struct lock_claim *a, const struct lock_claim *b)
+{
+	return a->n == b->n && memcmp(a->r, b->r, (size_t)a->n * sizeof(a->r[0])) == 0;
+}
+
+/* Acts under what claim took: every holders file of someone who cannot
+ * hold the lock beside it is stale, and ours names the migrator to those
+ * who wait. Then only the app's byte (a start), or nothing. */
+static int act(struct session *s, const struct privs *hooks, const struct lock_claim *claim)
+{
+	if (s->lockfd >= 0 && acts(&s->d)) {
+		holders_clear(s->dirfd, claim->r[0].len == 0 ? -1 : config_readers(s->v));
+		s->holder.expects = s->v->expected;
+		s->holder.migrating = true;
 		holders_add(s->dirfd, &s->holder);
 	}
 	int rc = apply_decision(s->v, s->dirfd, &s->obs, &s->d, s->purpose, hooks, false);
 	if (rc == 0 && s->d.action == ACT_MIGRATE)
 		s->migrated_from = s->d.from;
-	if (excl)
-		lock_try(s->lockfd, LOCK_SHARED); /* a downgrade never waits */
+	if (s->lockfd >= 0)
+		lock_keep_app(s->lockfd, s->app); /* a downgrade never waits */
 	return rc;
 }
 
@@ -172,27 +216,39 @@ int session_settle(struct session *s, const struct privs *hooks)
 				  "mount of the volume (or run volinit migrate there) first");
 		return 73;
 	}
+	struct lock_claim want = session_claim(s);
+	if (s->lockfd < 0) {
+		session_look(s); /* no lock to take: a write fails with 73 */
+		return act(s, hooks, &want);
+	}
+	struct lock_claim look = lock_claim_look(s->app);
 	struct lock_waiter w;
-	lock_waiter_init(&w, v, s->dirfd, LOCK_EXCLUSIVE);
-	bool excl = s->lockfd >= 0;
+	lock_waiter_init(&w, v, s->dirfd, s->lockfd, &want);
 	for (;;) {
-		/* Never queued for the exclusive lock behind an app's shared
-		 * lock, which would wait for ever: one try, then wait shared. */
-		if (!excl || lock_try(s->lockfd, LOCK_EXCLUSIVE) == 0) {
+		/* Never queued behind an app's shared lock, which would wait
+		 * for ever: one try (which holds nothing when it fails), then
+		 * wait, and look again under the shared lock. */
+		if (lock_take(s->lockfd, &want) == 0) {
 			session_look(s);
-			return act(s, hooks, excl);
+			struct lock_claim now = session_claim(s);
+			if (!acts(&s->d) || same_claim(&now, &want))
+				return act(s, hooks, &want);
+			want = w.claim = now; /* it changed meanwhile (dirty, say) */
+			continue;
 		}
-		lock_release(s->lockfd);
 		int rc = lock_waiter_pause(&w);
 		if (rc)
 			return rc;
-		if (lock_try(s->lockfd, LOCK_SHARED) != 0)
+		if (lock_take(s->lockfd, &look) != 0)
 			continue; /* someone is migrating */
 		session_look(s);
-		if (s->d.action == ACT_RUN)
+		if (s->d.action == ACT_RUN) {
+			lock_keep_app(s->lockfd, s->app);
 			return 0; /* another instance brought it up to date */
+		}
 		if (s->d.action == ACT_REFUSE)
 			return apply_decision(v, s->dirfd, &s->obs, &s->d, s->purpose, hooks, false);
+		want = w.claim = session_claim(s);
 	}
 }
 

@@ -4,21 +4,27 @@
  * guard_decide asked what to do. The rules for waiting on a lock live
  * here:
  *
- *   mode       who                      lock                     creates
+ *   mode       who                      lock (lock.h)            creates
  *   NONE       migrate's plan of every  none: looked at again    nothing
  *              volume, before any       under a lock before
  *              changes                  anything is done
  *   PEEK       status                   shared if free, never    nothing
- *                                       waits (the holder shown)
+ *                                       waits (holders surveyed)
  *   SHARED     check, migrate's first   shared, where the lock   nothing
  *              look, migrate --dry-run  exists
- *   HOLD       a start                  shared (read-only where  .volinit/
- *                                       the mount is), kept for
- *                                       PROGRAM's life
- *   EXCLUSIVE  migrate, stamp           exclusive                .volinit/
+ *   HOLD       a start                  shared, then only the    .volinit/
+ *                                       byte of the version it
+ *                                       expects, kept for
+ *                                       PROGRAM's life (read-only
+ *                                       where the mount is)
+ *   MIGRATE    migrate, when there is   shared, to look          .volinit/
+ *              something to do
+ *   EXCLUSIVE  stamp                    the whole file           .volinit/
  *
- * A start that must act takes the exclusive lock through session_settle,
- * never queueing for it behind a running app's shared lock. */
+ * A start or migrate that must act takes what the act needs through
+ * session_settle (the whole file; online, the migration byte and the
+ * bytes of the versions below its readers), never queueing for it behind
+ * a running app's shared lock. */
 #ifndef VOLINIT_SESSION_H
 #define VOLINIT_SESSION_H
 
@@ -28,9 +34,17 @@
 #include "config.h"
 #include "guard.h"
 #include "holders.h"
+#include "lock.h"
 #include "privs.h"
 
-enum session_mode { SESSION_NONE, SESSION_PEEK, SESSION_SHARED, SESSION_HOLD, SESSION_EXCLUSIVE };
+enum session_mode {
+	SESSION_NONE,
+	SESSION_PEEK,
+	SESSION_SHARED,
+	SESSION_HOLD,
+	SESSION_MIGRATE,
+	SESSION_EXCLUSIVE,
+};
 
 struct session {
 	const struct volume_conf *v;
@@ -39,7 +53,8 @@ struct session {
 	int dirfd;            /* -1: the volume could not be opened */
 	int lockfd;           /* -1: no lock held (none there yet, or PEEK found it taken) */
 	bool lock_ro;         /* lockfd is read-only: shared only (a read-only mount) */
-	const char *conflict; /* PEEK: "exclusive" or "shared" held by another, or NULL */
+	int32_t app;          /* HOLD: the version PROGRAM expects, whose byte it holds; else -1 */
+	struct lock_survey others; /* PEEK: what other holders hold */
 	struct holder holder; /* EXCLUSIVE, or a start that acted: ours */
 	struct observation obs;
 	struct decision d;
@@ -60,11 +75,18 @@ int session_open(struct session *s, const struct volume_conf *v, enum session_mo
 /* Looks and decides again (after an act, or a wait). */
 void session_look(struct session *s);
 
-/* HOLD, when s->d is to act (init, adopt, restore, migrate): takes the
- * exclusive lock, or finds under the shared lock that another starter
- * did it, acts, and holds the shared lock again. Returns 0 or the exit
- * code, after its FATAL line. */
+/* HOLD or MIGRATE, when s->d is to act (init, adopt, restore, migrate):
+ * takes what the act needs, or finds under the shared lock that another
+ * instance did it, acts, and keeps only the app's byte (HOLD) or nothing
+ * (MIGRATE). Returns 0 or the exit code, after its FATAL line. */
 int session_settle(struct session *s, const struct privs *hooks);
+
+/* What the act s->d needs of the lock (lock.h). */
+struct lock_claim session_claim(const struct session *s);
+
+/* The holders that would hold off s->d's act now ("none" when no one),
+ * as the kernel says, named from the holders files, into buf. */
+void session_blockers(const struct session *s, char *buf, size_t len);
 
 /* Removes our holders file, drops the lock, closes the volume. */
 void session_close(struct session *s);

@@ -120,8 +120,11 @@ void startup_started(const struct config *cfg, struct startup *s)
 {
 	for (size_t i = 0; i < s->n; i++) {
 		struct session *h = &s->volumes[i].session;
-		if (h->lockfd >= 0)
+		if (h->lockfd >= 0) {
+			h->holder.expects = cfg->volumes[i].expected;
+			h->holder.migrating = false;
 			holders_add(h->dirfd, &h->holder);
+		}
 		journal_event(h->dirfd, &cfg->volumes[i], "start", cfg->volumes[i].expected,
 			      cfg->volumes[i].expected, NULL);
 	}

@@ -154,7 +154,7 @@ static int write_all(int fd, const char *buf, size_t len)
 	return 0;
 }
 
-static int write_in(int dirfd, const char *name, int32_t version)
+static int write_in(int dirfd, const char *name, int32_t version, mode_t mode)
 {
 	char tmp[300], text[16];
 	if ((size_t)snprintf(tmp, sizeof(tmp), ".%s.volinit-tmp.%ld", name, (long)getpid()) >=
@@ -163,7 +163,7 @@ static int write_in(int dirfd, const char *name, int32_t version)
 	int len = snprintf(text, sizeof(text), "%d\n", (int)version);
 
 	unlinkat(dirfd, tmp, 0); /* left by a crashed volinit with our pid */
-	int fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+	int fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
 	if (fd < 0)
 		return errno;
 	int err = 0;
@@ -259,11 +259,16 @@ void version_read_at(int dirfd, const char *name, struct version_read *res)
 
 int version_write_at(int dirfd, const char *name, int32_t version)
 {
+	return version_write_mode_at(dirfd, name, version, 0644);
+}
+
+int version_write_mode_at(int dirfd, const char *name, int32_t version, mode_t mode)
+{
 	const char *base;
 	int pfd = parent_at(dirfd, name, &base);
 	if (pfd < 0)
 		return errno;
-	int err = write_in(pfd, base, version);
+	int err = write_in(pfd, base, version, mode);
 	parent_close(pfd, dirfd);
 	return err;
 }

@@ -5,6 +5,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 /* The largest version file read; anything longer is corrupt. A valid file
  * is longer than a dozen bytes only by whitespace or leading zeros around
@@ -41,5 +42,7 @@ void version_read_at(int dirfd, const char *name, struct version_read *res);
  * fsync. The file takes the directory's owner where volinit may set it.
  * Returns 0 or an errno value. */
 int version_write_at(int dirfd, const char *name, int32_t version);
+/* The same, created with mode (before the umask) instead of 0644. */
+int version_write_mode_at(int dirfd, const char *name, int32_t version, mode_t mode);
 
 #endif

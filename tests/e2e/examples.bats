@@ -56,7 +56,7 @@ teardown_file() {
 	assert_contains "$output" "sessions: alice carol dave"
 	"$PY" "$E2E_DIR/readme_check.py" "$REPO/examples/stateful-service/README.md" "$out" \
 		"volinit: " "sessiond: " "sessions: " "journal: " "counters: " "version:" "state:" "a start:"
-	grep -Eq '^ +locked: +shared, by host=[0-9a-f]+ pid=1 since=[0-9T:.Z-]+ image=localhost/examples/sessiond:1$' "$out"
+	grep -Eq '^ +locked: +shared, by an app expecting 1: host=[0-9a-f]+ pid=1 since=[0-9T:.Z-]+ expects=1 role=app image=localhost/examples/sessiond:1$' "$out"
 }
 
 @test "Dockerfile.example: multi-stage, Debian builder with libcap-dev and libinih-dev running make static, /sbin/volinit as ENTRYPOINT, VOLINIT_IMAGE from a build argument" {

@@ -28,6 +28,7 @@ static struct observation seen(enum observed what, int32_t version)
 	memset(&o, 0, sizeof(o));
 	o.what = what;
 	o.version = version;
+	o.window.readers = version; /* no .volinit/readers: closed */
 	return o;
 }
 
@@ -132,6 +133,58 @@ static void broken_volumes(void **state)
 	assert_int_equal(guard_decide(&v, &dirty, GUARD_START).action, ACT_RESTORE);
 }
 
+/* The window (SPEC.md "Rolling updates"): an older image starts on newer
+ * data whose readers it is not below; on_newer = allow still allows all. */
+static void newer_inside_the_window_runs(void **state)
+{
+	(void)state;
+	struct volume_conf v = volume(2);
+	struct observation o = seen(OBS_VERSION, 3);
+	o.window.readers = 2;
+	assert_int_equal(guard_decide(&v, &o, GUARD_START).action, ACT_RUN);
+	o.window.readers = 3;
+	struct decision d = guard_decide(&v, &o, GUARD_START);
+	assert_int_equal(d.action, ACT_REFUSE);
+	assert_int_equal(d.code, 81);
+	v.on_newer = NEWER_ALLOW;
+	assert_int_equal(guard_decide(&v, &o, GUARD_START).action, ACT_RUN);
+	/* Older than the image: the window plays no part. */
+	struct volume_conf w = volume(4);
+	w.on_older = OLDER_MIGRATE;
+	w.migrations = "/m";
+	o.window.readers = 1;
+	assert_int_equal(guard_decide(&w, &o, GUARD_START).action, ACT_MIGRATE);
+}
+
+/* A killed online step leaves dirty without a snapshot: the volume is where
+ * its version file says for images of its readers (the image that migrates
+ * it runs the step again); for images below them, 83 as ever. */
+static void online_dirty_is_where_its_version_says(void **state)
+{
+	(void)state;
+	struct observation o = seen(OBS_DIRTY, 2);
+	o.has_version = true;
+	o.online = true;
+	o.online_readers = 2;
+	struct volume_conf v3 = volume(3);
+	v3.on_older = OLDER_MIGRATE;
+	v3.migrations = "/m";
+	struct decision d = guard_decide(&v3, &o, GUARD_START);
+	assert_int_equal(d.action, ACT_MIGRATE);
+	assert_int_equal(d.from, 2);
+	struct volume_conf v2 = volume(2);
+	assert_int_equal(guard_decide(&v2, &o, GUARD_START).action, ACT_RUN);
+	struct volume_conf v1 = volume(1);
+	v1.on_newer = NEWER_ALLOW;
+	d = guard_decide(&v1, &o, GUARD_START);
+	assert_int_equal(d.action, ACT_REFUSE);
+	assert_int_equal(d.code, 83);
+	/* An offline marker without a snapshot: 83 for everyone. */
+	o.online = false;
+	d = guard_decide(&v3, &o, GUARD_START);
+	assert_int_equal(d.code, 83);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -141,6 +194,8 @@ int main(void)
 		cmocka_unit_test(newer),
 		cmocka_unit_test(missing_version_file),
 		cmocka_unit_test(broken_volumes),
+		cmocka_unit_test(newer_inside_the_window_runs),
+		cmocka_unit_test(online_dirty_is_where_its_version_says),
 	};
 	return cmocka_run_group_tests_name("guard", tests, NULL, NULL);
 }
