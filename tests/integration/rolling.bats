@@ -353,6 +353,26 @@ APP
 	stop_old_app
 }
 
+@test "an init by an image with readers opens its window; a stamp closes it" {
+	image "$TD/v2.ini" 2 "readers = 1"
+	run vi -c "$TD/v2.ini" -- "$PROBE" touch "$TD/v2-ran"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[ "$(mg_version)" = 2 ]
+	[ "$(cat "$VOL/.volinit/readers")" = 1 ]
+	[ "$(stat -c '%a %u' "$VOL/.volinit/readers")" = "600 0" ]
+	image "$TD/v1.ini" 1
+	run vi check -c "$TD/v1.ini"
+	[ "$status" -eq 0 ]
+
+	run vi stamp -c "$TD/v2.ini" data 2
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[ ! -e "$VOL/.volinit/readers" ]
+	run vi check -c "$TD/v1.ini"
+	[ "$status" -eq 81 ]
+}
+
 @test "readers above expected is a bad config (78), naming the line" {
 	image "$CONF" 2 "readers = 3"
 	run --separate-stderr vi check -c "$CONF"
