@@ -10,12 +10,15 @@
       the template, every volumeMount naming a pod volume, every claimName
       naming a PersistentVolumeClaim of the files.
 
-  k8s.py play FILE --prefix P --image FROM=TO... [--restart POLICY]
+  k8s.py play FILE --prefix P --image FROM=TO... [--restart POLICY] [--name-suffix S]
       Print the Deployments of FILE for `podman kube play`: names and claim
       names prefixed with P (a test run's own objects), images renamed, and
       the pod's restartPolicy replaced (podman 4.3 restarts a Deployment's
       init containers under restartPolicy Always, then times out waiting for
-      them: seen on Debian 12).
+      them: seen on Debian 12). --name-suffix S appends S to the names but
+      not to the claim names: a rollout's new pods beside the old ones, on
+      the same claim, as a RollingUpdate runs them (podman names a pod after
+      its Deployment, so one name cannot be played twice).
 
   k8s.py get FILE KIND NAME PATH
       Print one value (JSON) at a dotted PATH of an object, e.g.
@@ -133,12 +136,12 @@ def check(paths):
     print(f"k8s.py: {len(docs)} objects in {len(paths)} files: field names and references OK")
 
 
-def play(path, prefix, images, restart):
+def play(path, prefix, images, restart, suffix):
     out = []
     for d in load(path):
         if d.get("kind") != "Deployment":
             continue
-        d["metadata"]["name"] = prefix + d["metadata"]["name"]
+        d["metadata"]["name"] = prefix + d["metadata"]["name"] + suffix
         spec = d["spec"]["template"]["spec"]
         if restart:
             spec["restartPolicy"] = restart
@@ -166,7 +169,7 @@ def main(argv):
     if len(argv) >= 2 and argv[1] == "check":
         check(argv[2:])
     elif len(argv) >= 3 and argv[1] == "play":
-        prefix, images, restart = "", {}, None
+        prefix, images, restart, suffix = "", {}, None, ""
         args = argv[3:]
         while args:
             opt, val, args = args[0], args[1], args[2:]
@@ -177,9 +180,11 @@ def main(argv):
                 images[a] = b
             elif opt == "--restart":
                 restart = val
+            elif opt == "--name-suffix":
+                suffix = val
             else:
                 sys.exit(f"k8s.py: unknown option {opt}")
-        play(argv[2], prefix, images, restart)
+        play(argv[2], prefix, images, restart, suffix)
     elif len(argv) == 6 and argv[1] == "get":
         get(*argv[2:])
     else:
