@@ -21,7 +21,7 @@ static int write_version(const struct volume_conf *v, int dirfd, int32_t version
 	/* The data this image writes at expected is what its readers say;
 	 * anything else closes the window (window.h: before the version). */
 	bool ours = version == v->expected && config_online(v);
-	int err = window_record(dirfd, ours ? config_readers(v) : -1);
+	int err = window_record(dirfd, ours ? config_readers(v) : -1, version, version);
 	if (err) {
 		log_fatal(73, v->name, "volume \"%s\" (%s): cannot write .volinit/readers: %s",
 			  v->name, v->path, strerror(err));

@@ -210,7 +210,7 @@ int command_stamp(const struct config *cfg, const char *volume, const char *vers
 		int dirfd = s.dirfd;
 		const struct observation obs = s.obs;
 		/* An operator's version: no window over it (window.h). */
-		int err = window_record(dirfd, -1);
+		int err = window_record(dirfd, -1, 0, 0);
 		if (!err)
 			err = version_write_at(dirfd, v->version_file, to);
 		if (!err)

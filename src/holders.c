@@ -149,6 +149,10 @@ static bool read_holder(int dfd, const char *name, char *text, size_t len, int32
 	int fd = state_openat(dfd, name, O_RDONLY, &st);
 	if (fd < 0)
 		return false;
+	if (st.st_nlink != 1) { /* a link to a file elsewhere: never read, never removed */
+		close(fd);
+		return false;
+	}
 	ssize_t n = read(fd, text, len - 1);
 	close(fd);
 	if (n <= 0)
@@ -205,6 +209,41 @@ void holders_clear(int voldirfd, int32_t readers)
 	closedir(d);
 }
 
+static bool holds_app(const struct lock_survey *s, int32_t version)
+{
+	if (s->more_apps || s->old_shared)
+		return true; /* not every version is known */
+	for (size_t i = 0; i < s->napps; i++)
+		if (s->apps[i] == version)
+			return true;
+	return false;
+}
+
+void holders_prune(int voldirfd, const struct lock_survey *others)
+{
+	DIR *d = open_holders(voldirfd);
+	if (!d)
+		return;
+	struct dirent *e;
+	while ((e = readdir(d)) != NULL) {
+		if (e->d_name[0] == '.')
+			continue; /* ., .., a temporary file */
+		char text[256];
+		int32_t expects;
+		bool migrating;
+		if (!read_holder(dirfd(d), e->d_name, text, sizeof(text), &expects, &migrating))
+			continue; /* not a file of volinit's: left alone */
+		/* Only files this volinit wrote (they say what they expect);
+		 * others are left as they are, to be taken back or shown. */
+		if (expects < 0)
+			continue;
+		bool held = migrating ? others->migrating : holds_app(others, expects);
+		if (!held)
+			unlinkat(dirfd(d), e->d_name, 0);
+	}
+	closedir(d);
+}
+
 /* "; " between parts. */
 static void part(struct jbuf *b, int *count, const char *text)
 {
@@ -213,7 +252,7 @@ static void part(struct jbuf *b, int *count, const char *text)
 }
 
 /* The files that match (a migrator's; else an app's expecting expects, -1
- * for volinit 0.1; expects -2: any file), escaped
+ * for volinit 0.1, -3 for any version; expects -2: any file), escaped
  * after label; "(no holders file)" when none does. */
 static void files_of(DIR *d, struct jbuf *b, int *count, const char *label, int32_t expects,
 		     bool migrating)
@@ -231,7 +270,8 @@ static void files_of(DIR *d, struct jbuf *b, int *count, const char *label, int3
 			bool m;
 			if (!read_holder(dirfd(d), e->d_name, text, sizeof(text), &x, &m))
 				continue;
-			bool match = expects == -2 || (migrating ? m : !m && x == expects);
+			bool match = expects == -2 || (migrating ? m : expects == -3 ? !m && x >= 0
+								      : !m && x == expects);
 			if (!match)
 				continue;
 			jbuf_puts(b, found++ ? ", " : " ");
@@ -261,8 +301,12 @@ void holders_describe(int voldirfd, const struct lock_survey *s, char *buf, size
 		}
 		if (s->more_apps)
 			part(&b, &count, "more apps");
-		if (s->old_shared)
+		if (s->old_shared) {
 			files_of(d, &b, &count, "an app of volinit 0.1:", -1, false);
+			/* Its lock on the whole file hides every app's byte from
+			 * the kernel's answers: name the files of apps too. */
+			files_of(d, &b, &count, "perhaps also, behind it, apps:", -3, false);
+		}
 		if (s->looking)
 			part(&b, &count, "another volinit looking at the volume (a start or check)");
 		if (count == 0)

@@ -38,6 +38,13 @@ void holders_remove(struct holder *h);
  * than readers. */
 void holders_clear(int voldirfd, int32_t readers);
 
+/* Removes the files that no lock the kernel knows of stands for (others,
+ * as surveyed with lock_survey(fd, NULL, ...)): an app's whose version no
+ * one holds, a migrator's while no one migrates (a file that says no
+ * version, of volinit 0.1's or not volinit's at all, is left alone). Files
+ * of apps that were killed hard go this way, when the next app starts. */
+void holders_prune(int voldirfd, const struct lock_survey *others);
+
 /* Who holds what the survey found, named from the files ("an app
  * expecting 1: host=a pid=7 since=... image=...; a migration: ..."),
  * escaped, into buf; survey NULL: every file. */

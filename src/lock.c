@@ -160,16 +160,23 @@ int lock_take(int lockfd, const struct lock_claim *c)
 	return 0;
 }
 
-void lock_keep_app(int lockfd, int32_t app)
+void lock_keep(int lockfd, int32_t app, bool look)
 {
-	if (app < 0) {
-		lock_release(lockfd);
-		return;
+	long long keep[2];
+	int n = 0;
+	if (app >= 0)
+		keep[n++] = app;
+	if (look)
+		keep[n++] = LOCK_MIGRATION_BYTE; /* above every app's byte */
+	for (int i = 0; i < n; i++)
+		set_range(lockfd, F_RDLCK, keep[i], 1); /* ours already, or free of writers */
+	long long from = 0;
+	for (int i = 0; i < n; i++) {
+		if (keep[i] > from)
+			set_range(lockfd, F_UNLCK, from, keep[i] - from);
+		from = keep[i] + 1;
 	}
-	set_range(lockfd, F_RDLCK, app, 1); /* ours already, or free of writers */
-	if (app > 0)
-		set_range(lockfd, F_UNLCK, 0, app);
-	set_range(lockfd, F_UNLCK, (long long)app + 1, 0);
+	set_range(lockfd, F_UNLCK, from, 0);
 }
 
 void lock_release(int lockfd)

@@ -73,10 +73,10 @@ struct lock_claim lock_claim_all(void);
  * lockfd held already are converted. */
 int lock_take(int lockfd, const struct lock_claim *c);
 
-/* Keeps only the shared lock of an app expecting app (-1: nothing). The
- * range is converted first, then the rest dropped: never a moment
- * without it. Never waits. */
-void lock_keep_app(int lockfd, int32_t app);
+/* Keeps only the shared lock of an app expecting app (-1: none) and, with
+ * look, the looker's on the migration byte. Those are converted first,
+ * then the rest dropped: never a moment without them. Never waits. */
+void lock_keep(int lockfd, int32_t app, bool look);
 
 /* Waits up to the volume's lock_timeout for all of c, saying every few
  * seconds which holders it waits for. Returns 0, 75 on timeout (after a

@@ -346,7 +346,10 @@ static bool takes_snapshot(const struct volume_conf *v)
 
 /* After a failed online step: nothing to put back, and the step runs
  * again at the next start (its hook must be safe to run again): the
- * version stays at the last completed step, the marker goes. */
+ * version stays at the last completed step, the marker goes. When the
+ * steps all ended and the verify hook failed, no step runs again: the
+ * data is suspect, so no older image may start on it either (the window
+ * closes), and this image's starts refuse it (84) until it is fixed. */
 static int fail_online(const struct volume_conf *v, int voldirfd, const struct migrate_step *s,
 		       const char *why, int code)
 {
@@ -354,13 +357,21 @@ static int fail_online(const struct volume_conf *v, int voldirfd, const struct m
 	struct version_read r;
 	version_read_at(voldirfd, v->version_file, &r);
 	int32_t at = r.status == VERSION_OK ? r.version : s->to - 1;
+	bool verified = at >= s->to; /* the step ended: it was the verify hook */
+	if (verified && !err)
+		err = window_record(voldirfd, -1, 0, 0);
 	log_fatal(code, v->name, "volume \"%s\" (%s): online migration step %d -> %d (%s) %s; "
 				 "the volume stays at %d%s", v->name, v->path, (int)s->to - 1,
 		  (int)s->to, s->hook, why, (int)at,
-		  err ? ", and .volinit/dirty could not be removed" : "");
-	log_hint(v->name, "online: no snapshot was taken, apps ran on beside it; fix the hook "
-			  "and start again: the next start runs step %d -> %d again", (int)at,
-		 (int)at + 1);
+		  err ? ", and .volinit/ could not be updated" : "");
+	if (verified)
+		log_hint(v->name, "online: no snapshot was taken, apps ran on beside it; every start "
+				  "of this image verifies it again and refuses it (84) until the data is "
+				  "fixed; older images no longer start on it");
+	else
+		log_hint(v->name, "online: no snapshot was taken, apps ran on beside it; fix the hook "
+				  "and start again: the next start runs step %d -> %d again", (int)at,
+			 (int)at + 1);
 	return code;
 }
 
@@ -455,7 +466,7 @@ static int begin(const struct volume_conf *v, int voldirfd, int32_t from, char *
 		window_read(voldirfd, from, &w);
 		readers = config_readers(v) > w.readers ? config_readers(v) : w.readers;
 	}
-	int err = window_record(voldirfd, readers);
+	int err = window_record(voldirfd, readers, from, v->expected);
 	if (err) {
 		log_fatal(73, v->name, "volume \"%s\" (%s): cannot write .volinit/readers: %s",
 			  v->name, v->path, strerror(err));

@@ -258,9 +258,11 @@ static const char *lock_held(const struct lock_survey *o)
 static void window_text(const struct volume_conf *v, const struct observation *obs)
 {
 	const struct window *w = &obs->window;
-	if (w->state == WINDOW_UNREADABLE)
-		printf("  %-13s %d (.volinit/readers taken as the version: %s)\n", "readers:",
-		       (int)w->readers, text_escaped(w->detail));
+	if (w->state == WINDOW_UNREADABLE || w->state == WINDOW_STALE)
+		printf("  %-13s %d (only images expecting %d start on it: .volinit/readers %s %s)\n",
+		       "readers:", (int)w->readers, (int)obs->version,
+		       w->state == WINDOW_STALE ? "is" : "is not volinit's:",
+		       text_escaped(w->detail));
 	else if (w->readers < obs->version)
 		printf("  %-13s %d (images expecting %d to %d start on it)\n", "readers:",
 		       (int)w->readers, (int)w->readers, (int)obs->version);

@@ -153,10 +153,6 @@ int session_open(struct session *s, const struct volume_conf *v, enum session_mo
 	}
 	/* Also when the lock could not be had: check --json shows it. */
 	session_look(s);
-	/* A start with nothing to do keeps only its app's byte from now on:
-	 * an online migration may then run beside it. */
-	if (rc == 0 && mode == SESSION_HOLD && s->lockfd >= 0 && !acts(&s->d))
-		lock_keep_app(s->lockfd, s->app);
 	return rc;
 }
 
@@ -198,8 +194,8 @@ static int act(struct session *s, const struct privs *hooks, const struct lock_c
 	int rc = apply_decision(s->v, s->dirfd, &s->obs, &s->d, s->purpose, hooks, false);
 	if (rc == 0 && s->d.action == ACT_MIGRATE)
 		s->migrated_from = s->d.from;
-	if (s->lockfd >= 0)
-		lock_keep_app(s->lockfd, s->app); /* a downgrade never waits */
+	if (s->lockfd >= 0) /* a downgrade never waits */
+		lock_keep(s->lockfd, s->app, s->mode == SESSION_HOLD);
 	return rc;
 }
 
@@ -242,14 +238,18 @@ int session_settle(struct session *s, const struct privs *hooks)
 		if (lock_take(s->lockfd, &look) != 0)
 			continue; /* someone is migrating */
 		session_look(s);
-		if (s->d.action == ACT_RUN) {
-			lock_keep_app(s->lockfd, s->app);
+		if (s->d.action == ACT_RUN)
 			return 0; /* another instance brought it up to date */
-		}
 		if (s->d.action == ACT_REFUSE)
 			return apply_decision(v, s->dirfd, &s->obs, &s->d, s->purpose, hooks, false);
 		want = w.claim = session_claim(s);
 	}
+}
+
+void session_hold(struct session *s)
+{
+	if (s->lockfd >= 0)
+		lock_keep(s->lockfd, s->app, false);
 }
 
 void session_close(struct session *s)

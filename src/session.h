@@ -12,7 +12,8 @@
  *                                       waits (holders surveyed)
  *   SHARED     check, migrate's first   shared, where the lock   nothing
  *              look, migrate --dry-run  exists
- *   HOLD       a start                  shared, then only the    .volinit/
+ *   HOLD       a start                  shared; once it is done  .volinit/
+ *                                       (session_hold), only the
  *                                       byte of the version it
  *                                       expects, kept for
  *                                       PROGRAM's life (read-only
@@ -77,9 +78,15 @@ void session_look(struct session *s);
 
 /* HOLD or MIGRATE, when s->d is to act (init, adopt, restore, migrate):
  * takes what the act needs, or finds under the shared lock that another
- * instance did it, acts, and keeps only the app's byte (HOLD) or nothing
- * (MIGRATE). Returns 0 or the exit code, after its FATAL line. */
+ * instance did it, acts, and holds the shared lock again (HOLD) or
+ * nothing (MIGRATE). Returns 0 or the exit code, after its FATAL line. */
 int session_settle(struct session *s, const struct privs *hooks);
+
+/* HOLD, once the start is done looking (verify included): keeps only the
+ * byte of the version PROGRAM expects, so that an online migration may
+ * run beside it from now on. Until then a start holds the shared lock
+ * too, and no migration changes what it looks at. */
+void session_hold(struct session *s);
 
 /* What the act s->d needs of the lock (lock.h). */
 struct lock_claim session_claim(const struct session *s);

@@ -105,7 +105,11 @@ int startup_admit(const struct config *cfg, const struct privs *hp, struct start
 		if (!h->v->verify || h->migrated_from >= 0)
 			continue;
 		session_look(h);
-		if (h->obs.what != OBS_VERSION)
+		/* At its version file's version: also dirty by a killed online
+		 * step, which this image runs on (decide.c). */
+		bool versioned = h->obs.what == OBS_VERSION ||
+				 (h->obs.what == OBS_DIRTY && h->obs.online && h->obs.has_version);
+		if (!versioned)
 			continue; /* empty, on_missing = app: nothing to verify yet */
 		int rc = verify_volume(h->v, h->dirfd, h->obs.version, hp);
 		if (rc) {
@@ -113,6 +117,9 @@ int startup_admit(const struct config *cfg, const struct privs *hp, struct start
 			return rc;
 		}
 	}
+	/* Done looking: from now on only each app's byte is held. */
+	for (size_t i = 0; i < s->n; i++)
+		session_hold(&s->volumes[i].session);
 	return 0;
 }
 
@@ -121,6 +128,9 @@ void startup_started(const struct config *cfg, struct startup *s)
 	for (size_t i = 0; i < s->n; i++) {
 		struct session *h = &s->volumes[i].session;
 		if (h->lockfd >= 0) {
+			struct lock_survey others;
+			lock_survey(h->lockfd, NULL, &others);
+			holders_prune(h->dirfd, &others);
 			h->holder.expects = cfg->volumes[i].expected;
 			h->holder.migrating = false;
 			holders_add(h->dirfd, &h->holder);

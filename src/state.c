@@ -155,6 +155,10 @@ static void take_file(struct taking *t, int dirfd, const char *name, const char 
 	 * trusted to restore a snapshot/ of the app's making. */
 	if (strcmp(name, DIRTY) == 0 && st.st_uid != geteuid())
 		return;
+	/* Nor a window of another user's: it would let older images start
+	 * on data they may not read (window.h). */
+	if (strcmp(name, "readers") == 0 && st.st_uid != geteuid())
+		return;
 	struct stat was = st;
 	int fd = state_openat(dirfd, name, O_RDONLY, &st);
 	if (fd < 0)

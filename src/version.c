@@ -154,13 +154,13 @@ static int write_all(int fd, const char *buf, size_t len)
 	return 0;
 }
 
-static int write_in(int dirfd, const char *name, int32_t version, mode_t mode)
+static int write_in(int dirfd, const char *name, const char *text, mode_t mode)
 {
-	char tmp[300], text[16];
+	char tmp[300];
 	if ((size_t)snprintf(tmp, sizeof(tmp), ".%s.volinit-tmp.%ld", name, (long)getpid()) >=
 	    sizeof(tmp))
 		return ENAMETOOLONG;
-	int len = snprintf(text, sizeof(text), "%d\n", (int)version);
+	size_t len = strlen(text);
 
 	unlinkat(dirfd, tmp, 0); /* left by a crashed volinit with our pid */
 	int fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
@@ -171,7 +171,7 @@ static int write_in(int dirfd, const char *name, int32_t version, mode_t mode)
 	/* The app usually runs as the volume's owner and may rewrite the file. */
 	if (fstat(dirfd, &dir) == 0 && geteuid() == 0)
 		(void)!fchown(fd, dir.st_uid, dir.st_gid);
-	err = write_all(fd, text, (size_t)len);
+	err = write_all(fd, text, len);
 	if (!err && fsync(fd) != 0)
 		err = errno;
 	if (close(fd) != 0 && !err)
@@ -259,16 +259,18 @@ void version_read_at(int dirfd, const char *name, struct version_read *res)
 
 int version_write_at(int dirfd, const char *name, int32_t version)
 {
-	return version_write_mode_at(dirfd, name, version, 0644);
+	char text[16];
+	snprintf(text, sizeof(text), "%d\n", (int)version);
+	return version_write_file_at(dirfd, name, text, 0644);
 }
 
-int version_write_mode_at(int dirfd, const char *name, int32_t version, mode_t mode)
+int version_write_file_at(int dirfd, const char *name, const char *text, mode_t mode)
 {
 	const char *base;
 	int pfd = parent_at(dirfd, name, &base);
 	if (pfd < 0)
 		return errno;
-	int err = write_in(pfd, base, version, mode);
+	int err = write_in(pfd, base, text, mode);
 	parent_close(pfd, dirfd);
 	return err;
 }

@@ -42,7 +42,8 @@ void version_read_at(int dirfd, const char *name, struct version_read *res);
  * fsync. The file takes the directory's owner where volinit may set it.
  * Returns 0 or an errno value. */
 int version_write_at(int dirfd, const char *name, int32_t version);
-/* The same, created with mode (before the umask) instead of 0644. */
-int version_write_mode_at(int dirfd, const char *name, int32_t version, mode_t mode);
+/* The same for any text (volinit's own small records), created with mode
+ * (before the umask). */
+int version_write_file_at(int dirfd, const char *name, const char *text, mode_t mode);
 
 #endif

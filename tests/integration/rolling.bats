@@ -70,7 +70,7 @@ stop_old_app() {
 	[ -e "$TD/v2-ran" ]
 	[ "$(cat "$HLOG")" = "2 1 2" ]
 	[ "$(mg_version)" = 2 ]
-	[ "$(cat "$VOL/.volinit/readers")" = 1 ]
+	[ "$(cat "$VOL/.volinit/readers")" = "readers=1 versions=1-2" ]
 	[ ! -e "$VOL/.volinit/snapshot" ]
 	[ ! -e "$VOL/.volinit/dirty" ]
 	old_app_untouched
@@ -120,7 +120,7 @@ stop_old_app() {
 	run vi migrate -c "$TD/v3.ini"
 	[ "$status" -eq 0 ]
 	[ "$(mg_version)" = 3 ]
-	[ "$(cat "$VOL/.volinit/readers")" = 2 ]
+	[ "$(cat "$VOL/.volinit/readers")" = "readers=2 versions=1-3" ]
 }
 
 @test "an old image inside the window starts on the newer volume; one outside it gets 81 naming the window" {
@@ -169,7 +169,7 @@ stop_old_app() {
 	image "$TD/v2.ini" 2 "readers = 1"
 	run vi migrate -c "$TD/v2.ini"
 	[ "$status" -eq 0 ]
-	[ "$(cat "$VOL/.volinit/readers")" = 1 ]
+	[ "$(cat "$VOL/.volinit/readers")" = "readers=1 versions=1-2" ]
 	image "$TD/v1.ini" 1
 	run vi check -c "$TD/v1.ini"
 	[ "$status" -eq 0 ]
@@ -359,7 +359,7 @@ APP
 	echo "$output"
 	[ "$status" -eq 0 ]
 	[ "$(mg_version)" = 2 ]
-	[ "$(cat "$VOL/.volinit/readers")" = 1 ]
+	[ "$(cat "$VOL/.volinit/readers")" = "readers=1 versions=2-2" ]
 	[ "$(stat -c '%a %u' "$VOL/.volinit/readers")" = "600 0" ]
 	image "$TD/v1.ini" 1
 	run vi check -c "$TD/v1.ini"
@@ -371,6 +371,147 @@ APP
 	[ ! -e "$VOL/.volinit/readers" ]
 	run vi check -c "$TD/v1.ini"
 	[ "$status" -eq 81 ]
+}
+
+@test "a window opens nothing at a version it was not recorded for, nor when the app made it: 81" {
+	echo 1 >"$VOL/schema_version.txt"
+	mg_hook 2
+	image "$TD/v2.ini" 2 "readers = 1"
+	run vi migrate -c "$TD/v2.ini"
+	[ "$status" -eq 0 ]
+	image "$TD/v1.ini" 1
+	run vi check -c "$TD/v1.ini"
+	[ "$status" -eq 0 ]
+	# Something that knows nothing of windows (volinit 0.1's migrate or
+	# stamp, an operator) moves the data to 3: the record is for 1 to 2.
+	echo 3 >"$VOL/schema_version.txt"
+	run --separate-stderr vi -c "$TD/v1.ini" -- "$PROBE" touch "$TD/v1-ran"
+	echo "$stderr"
+	[ "$status" -eq 81 ]
+	[ ! -e "$TD/v1-ran" ]
+	[[ "$stderr" == *"schema_version=3, expected=1"* ]]
+	[[ "$stderr" != *"readers="* ]]
+	run --separate-stderr vi status -c "$TD/v1.ini"
+	echo "$output"
+	[[ "$output" == *"readers:      3 (only images expecting 3 start on it: .volinit/readers is recorded for versions 1 to 2)"* ]]
+
+	# The app (which owns the volume) plants a window for 3 as its own:
+	# a start takes .volinit/ back, but never that file, and opens nothing.
+	printf 'readers=1 versions=3-3\n' >"$VOL/.volinit/readers"
+	chown 65534:65534 "$VOL/.volinit/readers"
+	run --separate-stderr vi -c "$TD/v1.ini" -- "$PROBE" touch "$TD/v1-ran"
+	echo "$stderr"
+	[ "$status" -eq 81 ]
+	[ ! -e "$TD/v1-ran" ]
+	[ "$(stat -c %u "$VOL/.volinit/readers")" = 65534 ]
+	run vi check -c "$TD/v1.ini"
+	[ "$status" -eq 81 ]
+	# Forged as volinit's own, but not a record volinit writes: closed.
+	chown 0:0 "$VOL/.volinit/readers"
+	printf 'readers=1 versions=3-3 extra\n' >"$VOL/.volinit/readers"
+	run vi check -c "$TD/v1.ini"
+	[ "$status" -eq 81 ]
+	# The same record, well formed and volinit's: the window is open.
+	printf 'readers=1 versions=3-3\n' >"$VOL/.volinit/readers"
+	run vi check -c "$TD/v1.ini"
+	[ "$status" -eq 0 ]
+}
+
+@test "a start holds off an online migration until it is done looking: its verify runs on the version it decided on" {
+	echo 1 >"$VOL/schema_version.txt"
+	mkdir -p "$TD/volb" "$TD/bhooks"
+	echo 0 >"$TD/volb/schema_version.txt"
+	mg_hook 2
+	cat >"$TD/verify.sh" <<VERIFY
+#!/bin/sh
+echo "verify \$VOLINIT_VOLUME \$VOLINIT_VERSION" >>"$TD/verify.log"
+VERIFY
+	chmod 0755 "$TD/verify.sh"
+	cat >"$TD/bhooks/1" <<HOOK
+#!/bin/sh
+touch "$TD/b-in-step"
+i=0
+while [ ! -e "$TD/go" ]; do i=\$((i + 1)); [ \$i -lt 1500 ] || exit 1; sleep 0.02; done
+HOOK
+	chmod 0755 "$TD/bhooks/1"
+	printf '[b]\npath = %s\nexpected = 1\non_older = migrate\nmigrations = %s\n' \
+		"$TD/volb" "$TD/bhooks" >"$TD/bmig.ini"
+	printf '[a]\npath = %s\nexpected = 1\nverify = %s\n[b]\npath = %s\nexpected = 1\nlock_timeout = 30\n' \
+		"$VOL" "$TD/verify.sh" "$TD/volb" >"$TD/v1.ini"
+	image "$TD/v2.ini" 2 "readers = 1" "lock_timeout = 30"
+	sed -i 's/^\[data\]/[a]/' "$TD/v2.ini"
+
+	# Volume b is being migrated; the start of image 1 looks at a, then
+	# waits for b.
+	mg_bg "$TD/bmig.out" "$VOLINIT" migrate -c "$TD/bmig.ini"
+	local bpid=$MG_PID
+	wait_for_file "$TD/b-in-step"
+	mg_bg "$TD/v1.out" "$VOLINIT" -c "$TD/v1.ini" -- "$PROBE" touch "$TD/v1-ran"
+	local v1=$MG_PID
+	wait_for_line "$TD/v1.out" 'volume "b": waiting for the shared lock'
+	# An online migration of a must wait for that start to be done.
+	mg_bg "$TD/v2.out" "$VOLINIT" migrate -c "$TD/v2.ini"
+	local v2=$MG_PID
+	wait_for_line "$TD/v2.out" 'volume "a": waiting for the lock to migrate online \(readers 1\).*another volinit looking at the volume'
+	[ "$(mg_version)" = 1 ]
+	touch "$TD/go"
+	mg_wait_exit "$bpid"
+	[ "$MG_RC" -eq 0 ]
+	mg_wait_exit "$v1"
+	cat "$TD/v1.out"
+	[ "$MG_RC" -eq 0 ]
+	[ -e "$TD/v1-ran" ]
+	[ "$(cat "$TD/verify.log")" = "verify a 1" ]
+	mg_wait_exit "$v2"
+	cat "$TD/v2.out"
+	[ "$MG_RC" -eq 0 ]
+	[ "$(mg_version)" = 2 ]
+}
+
+@test "an online migration whose verify hook fails: 82, the volume stays at the new version, the window closes, and starts refuse it (84)" {
+	echo 1 >"$VOL/schema_version.txt"
+	mg_hook 2
+	printf '#!/bin/sh\necho "table t2 missing" >&2\nexit 1\n' >"$TD/verify.sh"
+	chmod 0755 "$TD/verify.sh"
+	image "$TD/v2.ini" 2 "readers = 1" "verify = $TD/verify.sh"
+	run --separate-stderr vi -c "$TD/v2.ini" -- "$PROBE" touch "$TD/v2-ran"
+	echo "$stderr"
+	[ "$status" -eq 82 ]
+	[ ! -e "$TD/v2-ran" ]
+	[ "$(grep -c FATAL <<<"$stderr")" -eq 1 ]
+	[[ "$stderr" == *"FATAL: volume \"data\" ($VOL): online migration step 1 -> 2 (2) succeeded, but the verify hook failed: table t2 missing; the volume stays at 2"* ]]
+	[[ "$stderr" == *"refuses it (84) until the data is fixed"* ]]
+	[[ "$stderr" != *"runs step"* ]]
+	[ "$(mg_version)" = 2 ]
+	[ ! -e "$VOL/.volinit/dirty" ]
+	[ ! -e "$VOL/.volinit/readers" ]
+	run vi -c "$TD/v2.ini" -- "$PROBE" touch "$TD/v2-ran"
+	[ "$status" -eq 84 ]
+	[ "$(cat "$HLOG")" = "2 1 2" ]
+	image "$TD/v1.ini" 1
+	run vi check -c "$TD/v1.ini"
+	[ "$status" -eq 81 ]
+}
+
+@test "the holders file of an app killed hard goes when the next app starts, and is never named as a holder" {
+	echo 1 >"$VOL/schema_version.txt"
+	mg_hook 2
+	image "$TD/v1.ini" 1
+	run_old_app "$TD/v1.ini" first
+	local first=$OLD_PID child
+	child=$(children_of "$first")
+	kill -KILL "$first" "$child"
+	mg_wait_exit "$first" || true
+	ls "$VOL/.volinit/holders/" | grep -q -- "-$first\$"
+	run_old_app "$TD/v1.ini" second
+	ls "$VOL/.volinit/holders/"
+	[ "$(ls "$VOL/.volinit/holders/")" = "$(uname -n)-$OLD_PID" ]
+	image "$TD/v2.ini" 2
+	run --separate-stderr vi migrate --dry-run -c "$TD/v2.ini"
+	echo "$output"
+	[[ "$output" == *"held off now by: an app expecting 1: host=$(uname -n) pid=$OLD_PID "* ]]
+	[[ "$output" != *"pid=$first "* ]]
+	stop_old_app
 }
 
 @test "readers above expected is a bad config (78), naming the line" {

@@ -78,9 +78,9 @@ static void apps_at_or_above_readers_run_beside(void **state)
 {
 	(void)state;
 	int app = open_lock(), mig = open_lock();
-	lock_keep_app(app, -1);
+	lock_keep(app, -1, false);
 	assert_int_equal(other_take(app, lock_claim_look(1)), 0);
-	lock_keep_app(app, 1); /* the look's byte goes, the app's stays */
+	lock_keep(app, 1, false); /* the look's byte goes, the app's stays */
 	assert_int_equal(other_take(mig, lock_claim_online(1)), 0);
 	lock_release(mig);
 	assert_int_equal(other_take(mig, lock_claim_online(2)), -1);
@@ -112,14 +112,21 @@ static void migrators_exclude_each_other_and_lookers(void **state)
 	close(c);
 }
 
-/* After acting, the migrator keeps only its app's byte: another migration
- * with readers at or below it may run, one above it waits. */
+/* After acting, the migrator keeps only its app's byte (and, still
+ * looking, the migration byte shared): another migration with readers at
+ * or below it may run, one above it waits. */
 static void keep_app_converts_then_drops(void **state)
 {
 	(void)state;
 	int a = open_lock(), b = open_lock();
 	assert_int_equal(other_take(a, lock_claim_all()), 0);
-	lock_keep_app(a, 2);
+	/* A start still looking (verify) keeps the migration byte too: no
+	 * migration yet, other lookers welcome. */
+	lock_keep(a, 2, true);
+	assert_int_equal(other_take(b, lock_claim_online(0)), -1);
+	assert_int_equal(other_take(b, lock_claim_look(2)), 0);
+	lock_release(b);
+	lock_keep(a, 2, false);
 	assert_int_equal(other_take(b, lock_claim_online(2)), 0);
 	lock_release(b);
 	assert_int_equal(other_take(b, lock_claim_online(3)), -1);
@@ -138,7 +145,7 @@ static void survey_names_versions(void **state)
 	int versions[3] = { 5, 0, 1 };
 	for (int i = 0; i < 3; i++) {
 		assert_int_equal(other_take(apps[i], lock_claim_look(versions[i])), 0);
-		lock_keep_app(apps[i], versions[i]);
+		lock_keep(apps[i], versions[i], false);
 	}
 	int me = open_lock();
 	struct lock_survey s;
