@@ -250,7 +250,7 @@ readers = 2" "volinit-3.ini"
 	grep '"event":"migrate_begin"' "$js" | tail -1 | grep -q "\"host\":\"$NEW\",\"pid\":1,\"image\":\"$IMG_K8S3\",.*\"from\":2,\"to\":3,\"detail\":\"online (readers 2): no snapshot\""
 	[ ! -e "$MP/.volinit/snapshot" ]
 	[ ! -e "$MP/.volinit/dirty" ]
-	assert_eq "$(cat "$MP/.volinit/readers")" 2 ".volinit/readers"
+	assert_eq "$(cat "$MP/.volinit/readers")" "readers=2 versions=2-3" ".volinit/readers"
 	assert_eq "$(cat "$MP/users/alice") $(cat "$MP/users/bob")" "s1 s2" "users/"
 	assert_eq "$(cat "$MP/sessions/s1") $(cat "$MP/sessions/s2")" "user=alice user=bob" "sessions/ (kept for notes:2)"
 	# The notes:2 pod went on through it, and both serve side by side.
