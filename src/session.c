@@ -175,9 +175,16 @@ void session_blockers(const struct session *s, char *buf, size_t len)
 		holders_describe(s->dirfd, &others, buf, len);
 }
 
+/* Field by field: a memcmp would compare the ranges' padding too. */
 static bool same_claim(const struct lock_claim *a, const struct lock_claim *b)
 {
-	return a->n == b->n && memcmp(a->r, b->r, (size_t)a->n * sizeof(a->r[0])) == 0;
+	if (a->n != b->n)
+		return false;
+	for (int i = 0; i < a->n; i++)
+		if (a->r[i].type != b->r[i].type || a->r[i].start != b->r[i].start ||
+		    a->r[i].len != b->r[i].len)
+			return false;
+	return true;
 }
 
 /* Acts under what claim took: every holders file of someone who cannot
