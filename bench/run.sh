@@ -25,6 +25,8 @@
 #                           second for others.  Reaping: only the timed part (PID 1 reaping, some
 #                           ms) is SCHED_FIFO; the 10,000 processes are made at normal priority.  0: off
 #   BENCH_TMP=/tmp/volinit-bench  volumes, FIFOs (the 100,000-file volume is kept for the next run)
+#   BENCH_DURABILITY=1      bench/durability.sh: syncfs against fsync of what changed, and a migration
+#                           before and after the syncs of SPEC.md "Power loss"; 0: skip
 #   BENCH_OUT=BENCHMARKS.md
 #   VOLINIT, VOLINIT_STATIC  binaries (default build/volinit, build/volinit-static;
 #                            a missing one is left out of the run)
@@ -360,6 +362,13 @@ if [ "${BENCH_SNAPSHOT:-1}" = 1 ]; then
 	say "snapshot benchmark (bench/snapshot.sh)"
 	if bash bench/snapshot.sh >&2 && [ -f build/bench/snapshot.md ]; then
 		{ echo; cat build/bench/snapshot.md; } >>"$OUT.tmp"
+	fi
+fi
+# What the syncs of SPEC.md "Power loss" cost (issue 20).
+if [ "${BENCH_DURABILITY:-1}" = 1 ]; then
+	say "durability benchmark (bench/durability.sh)"
+	if bash bench/durability.sh >&2 && [ -f build/bench/durability.md ]; then
+		{ echo; cat build/bench/durability.md; } >>"$OUT.tmp"
 	fi
 fi
 mv "$OUT.tmp" "$OUT"
