@@ -50,6 +50,7 @@ struct decision guard_decide(const struct volume_conf *v, const struct observati
 	case OBS_NOT_MOUNTED:
 		return refuse(66);
 	case OBS_UNREADABLE:
+	case OBS_STATE_MOVED:
 		return refuse(73);
 	case OBS_DIRTY:
 		if (obs->snapshot)
@@ -82,6 +83,7 @@ const char *guard_state_name(const struct volume_conf *v, const struct observati
 	case OBS_NOT_MOUNTED: return "unmounted";
 	case OBS_UNREADABLE: return "unreadable";
 	case OBS_DIRTY: return "dirty";
+	case OBS_STATE_MOVED: return "moved";
 	}
 	return "unknown";
 }

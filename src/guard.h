@@ -19,6 +19,8 @@ enum observed {
 	OBS_NOT_MOUNTED, /* require_mount and path is no mount point */
 	OBS_UNREADABLE,  /* .err */
 	OBS_DIRTY,       /* an interrupted migration: .detail */
+	OBS_STATE_MOVED, /* volinit's state directory is not .volinit/ (renamed, or
+			    another beside it): .detail names them */
 };
 
 struct observation {
@@ -66,7 +68,7 @@ struct decision guard_decide(const struct volume_conf *v, const struct observati
 			     enum guard_purpose purpose);
 
 /* The state's name in status output: current, older, newer, uninitialized,
- * unversioned, corrupt, unavailable, unreadable, dirty. */
+ * unversioned, corrupt, unavailable, unreadable, dirty, moved. */
 const char *guard_state_name(const struct volume_conf *v, const struct observation *obs);
 
 #endif

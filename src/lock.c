@@ -53,6 +53,15 @@ static int open_lock_at(int sfd, bool create, char *why, size_t len)
 		errno = err;
 		return -1;
 	}
+	/* Not volinit's, and not replaced when .volinit/ was taken back
+	 * (state.c): another process held it. Its locks could be anyone's. */
+	if (fd >= 0 && create && st.st_uid != geteuid()) {
+		snprintf(why, len, "%s/lock is %s, and another process holds it: volinit cannot "
+			 "replace it with its own", VOLUME_STATE_DIR, state_describe(&st, d, sizeof(d)));
+		close(fd);
+		errno = EPERM;
+		return -1;
+	}
 	if (fd >= 0 && st.st_nlink != 1) {
 		/* A lock shared with a file elsewhere: anyone holding that file
 		 * would hold volinit off, or be held off by it. */

@@ -9,6 +9,7 @@
 #include "state.h"
 
 #include <errno.h>
+#include <sys/stat.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -41,6 +42,31 @@ static int observe_dirty(int dirfd, struct observation *obs)
 	return 1;
 }
 
+/* An open window lets older images start: trusted only from the one state
+ * directory of volinit's on the volume, never from one that an app put
+ * back beside the current one (read only while a window is open). */
+static void window_alone(int dirfd, struct observation *obs)
+{
+	struct stat in_use;
+	int sfd = state_open(dirfd, false);
+	if (sfd < 0)
+		return;
+	char names[256];
+	int n = fstat(sfd, &in_use) == 0 ? state_find_elsewhere(dirfd, &in_use, names,
+								 sizeof(names)) : 0;
+	close(sfd);
+	if (n == 0)
+		return;
+	obs->what = OBS_STATE_MOVED;
+	if (n > 0)
+		snprintf(obs->detail, sizeof(obs->detail), "beside %s/, another state directory "
+			 "of volinit's: %s; its readers window is not trusted", VOLUME_STATE_DIR,
+			 names);
+	else
+		snprintf(obs->detail, sizeof(obs->detail), "cannot look for other state "
+			 "directories of volinit's in the volume's root: %s", strerror(errno));
+}
+
 void guard_observe(const struct volume_conf *v, struct observation *obs, int *dirfd)
 {
 	memset(obs, 0, sizeof(*obs));
@@ -58,6 +84,12 @@ void guard_observe(const struct volume_conf *v, struct observation *obs, int *di
 			obs->what = OBS_NOT_MOUNTED;
 			return;
 		}
+	}
+	/* Nothing in a state directory is trusted unless it is the one (see
+	 * state.c, "where volinit's state is"). */
+	if (state_moved(*dirfd, obs->detail, sizeof(obs->detail))) {
+		obs->what = OBS_STATE_MOVED;
+		return;
 	}
 	struct version_read r;
 	int dirty = observe_dirty(*dirfd, obs);
@@ -84,6 +116,8 @@ void guard_observe(const struct volume_conf *v, struct observation *obs, int *di
 		obs->version = r.version;
 		obs->has_version = true;
 		window_read(*dirfd, obs->version, &obs->window);
+		if (obs->window.state == WINDOW_SET)
+			window_alone(*dirfd, obs);
 		return;
 	case VERSION_CORRUPT:
 		obs->what = OBS_CORRUPT;

@@ -129,6 +129,11 @@ void report_refusal(const struct volume_conf *v, const struct observation *obs,
 		log_fatal(d->code, v->name, "volume \"%s\" (%s): cannot read: %s", v->name, v->path,
 			  obs->detail[0] ? obs->detail : strerror(obs->err));
 		return;
+	case OBS_STATE_MOVED:
+		log_fatal(d->code, v->name, "volume \"%s\" (%s): %s: volinit trusts no state on it",
+			  v->name, v->path, obs->detail);
+		state_hint_moved(v);
+		return;
 	case OBS_DIRTY:
 		log_fatal(d->code, v->name,
 			  "volume \"%s\" (%s): left dirty by an interrupted migration (%s) and no "

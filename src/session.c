@@ -10,6 +10,7 @@
 
 #include <errno.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 void session_look(struct session *s)
@@ -89,18 +90,39 @@ static int hold(struct session *s)
 	return lock_wait(s->lockfd, s->dirfd, s->v, &c);
 }
 
-/* What a crashed volinit left half-written, removed before anything is
- * written: its temporary version file (counted as data by nothing, but
- * junk in the app's directory) and those in .volinit/. Under the lock that
- * the act holds, so that no other volinit is writing them. */
-static void remove_crash_leftovers(struct session *s)
+/* Before anything is written, under the lock the act holds: no other state
+ * directory of volinit's in the root (state.c: an app holding the lock of
+ * one moved aside would not hold this act off), then what a crashed
+ * volinit left half-written removed: its temporary version file (counted
+ * as data by nothing, but junk in the app's directory) and those in
+ * .volinit/. Returns 0 or 73 after its FATAL line. */
+static int prepare_act(struct session *s)
 {
-	version_remove_tmp(s->dirfd, s->v->version_file);
+	const struct volume_conf *v = s->v;
+	struct stat in_use;
+	char names[256];
 	int sfd = state_open(s->dirfd, false);
+	int n = sfd >= 0 && fstat(sfd, &in_use) == 0
+			? state_find_elsewhere(s->dirfd, &in_use, names, sizeof(names)) : 0;
+	if (n != 0) {
+		if (n > 0)
+			log_fatal(73, v->name, "volume \"%s\" (%s): beside %s/, another state "
+					       "directory of volinit's: %s: volinit does not act on "
+					       "either", v->name, v->path, VOLUME_STATE_DIR, names);
+		else
+			log_fatal(73, v->name, "volume \"%s\" (%s): cannot look for other state "
+					       "directories of volinit's in its root: %s", v->name,
+				  v->path, errno == EAGAIN ? "the root kept changing" : strerror(errno));
+		state_hint_moved(v);
+		close(sfd);
+		return 73;
+	}
+	version_remove_tmp(s->dirfd, v->version_file);
 	if (sfd >= 0) {
 		volume_remove_tmp(sfd);
 		close(sfd);
 	}
+	return 0;
 }
 
 /* stamp: the whole file. No one else holds the lock then: every holders
@@ -117,8 +139,9 @@ static int exclusive(struct session *s)
 		return 73; /* lock_open_for said why */
 	struct lock_claim c = lock_claim_all();
 	int rc = lock_wait(s->lockfd, s->dirfd, s->v, &c);
+	if (rc == 0)
+		rc = prepare_act(s);
 	if (rc == 0) {
-		remove_crash_leftovers(s);
 		holders_clear(s->dirfd, -1);
 		s->holder.expects = s->v->expected;
 		s->holder.migrating = true;
@@ -209,14 +232,15 @@ static bool same_claim(const struct lock_claim *a, const struct lock_claim *b)
  * who wait. Then only the app's byte (a start), or nothing. */
 static int act(struct session *s, const struct privs *hooks, const struct lock_claim *claim)
 {
-	if (s->lockfd >= 0 && acts(&s->d)) {
-		remove_crash_leftovers(s);
+	int rc = 0;
+	if (s->lockfd >= 0 && acts(&s->d) && (rc = prepare_act(s)) == 0) {
 		holders_clear(s->dirfd, claim->r[0].len == 0 ? -1 : config_readers(s->v));
 		s->holder.expects = s->v->expected;
 		s->holder.migrating = true;
 		holders_add(s->dirfd, &s->holder);
 	}
-	int rc = apply_decision(s->v, s->dirfd, &s->obs, &s->d, s->purpose, hooks, false);
+	if (rc == 0)
+		rc = apply_decision(s->v, s->dirfd, &s->obs, &s->d, s->purpose, hooks, false);
 	if (rc == 0 && s->d.action == ACT_MIGRATE)
 		s->migrated_from = s->d.from;
 	if (s->lockfd >= 0) /* a downgrade never waits */

@@ -103,6 +103,96 @@ void state_warn_once(const char *volume, int voldirfd, const struct stat *st, co
 	log_warn(volume, "%s/%s/%s", where(voldirfd, path, sizeof(path)), VOLUME_STATE_DIR, msg);
 }
 
+/* --- where volinit's state is --------------------------------------- */
+
+/* Why no state directory is made or trusted by name alone: .volinit/ is
+ * in the volume's root, which the app owns. As root's, 0700 and not empty,
+ * it cannot be moved out of the root by the app (moving a directory to
+ * another parent needs write access to it, for its "..") nor removed, only
+ * renamed within the root; and the app cannot make a directory owned by
+ * volinit's user. So every state directory volinit ever made on this
+ * volume is in the root, whatever its name, and one found under another
+ * name than .volinit is evidence: volinit then makes no second one beside
+ * it (its lock would be one nobody holds), and trusts nothing in either. */
+
+/* A state directory of volinit's: a directory owned by the user volinit
+ * runs as, holding a lock file. */
+static bool is_state_dir(int parent, const char *name, const struct stat *st)
+{
+	if (!S_ISDIR(st->st_mode) || st->st_uid != geteuid())
+		return false;
+	int fd = openat(parent, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	struct stat now, lock;
+	bool yes = fstat(fd, &now) == 0 && now.st_dev == st->st_dev && now.st_ino == st->st_ino &&
+		   fstatat(fd, "lock", &lock, AT_SYMLINK_NOFOLLOW) == 0;
+	close(fd);
+	return yes;
+}
+
+static bool same_time(struct timespec a, struct timespec b)
+{
+	return a.tv_sec == b.tv_sec && a.tv_nsec == b.tv_nsec;
+}
+
+/* One pass over the root: how many state directories but except (NULL:
+ * none excepted); the first names go to b, escaped. */
+static int scan_root(int voldirfd, const struct stat *except, struct jbuf *b)
+{
+	int fd = openat(voldirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	DIR *d = fd < 0 ? NULL : fdopendir(fd);
+	if (!d) {
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	int n = 0;
+	struct dirent *e;
+	while ((e = readdir(d)) != NULL) {
+		struct stat st;
+		if ((e->d_type != DT_DIR && e->d_type != DT_UNKNOWN) || strcmp(e->d_name, ".") == 0 ||
+		    strcmp(e->d_name, "..") == 0 ||
+		    fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0)
+			continue;
+		if (except && st.st_dev == except->st_dev && st.st_ino == except->st_ino)
+			continue;
+		if (!is_state_dir(dirfd(d), e->d_name, &st))
+			continue;
+		if (n++ < 3) {
+			jbuf_puts(b, n > 1 ? ", \"" : "\"");
+			jbuf_escape_bytes(b, (const unsigned char *)e->d_name,
+					  strnlen(e->d_name, 64));
+			jbuf_puts(b, "\"");
+		} else if (n == 4) {
+			jbuf_puts(b, ", ...");
+		}
+	}
+	closedir(d);
+	return n;
+}
+
+int state_find_elsewhere(int voldirfd, const struct stat *except, char *names, size_t len)
+{
+	/* A name renamed during the pass may be missed: a pass counts only
+	 * when the root did not change meanwhile (its change time). */
+	for (int pass = 0; pass < 8; pass++) {
+		struct stat before, after;
+		struct jbuf b;
+		jbuf_init(&b, names, len);
+		if (fstat(voldirfd, &before) != 0)
+			return -1;
+		int n = scan_root(voldirfd, except, &b);
+		if (n < 0 || fstat(voldirfd, &after) != 0)
+			return -1;
+		if (same_time(before.st_ctim, after.st_ctim) &&
+		    same_time(before.st_mtim, after.st_mtim))
+			return n;
+	}
+	errno = EAGAIN;
+	return -1;
+}
+
 /* --- taking .volinit/ back ------------------------------------------- */
 
 static bool is_volinits(const struct stat *st, mode_t mode)
@@ -124,6 +214,7 @@ struct taking {
 	struct jbuf found; /* what was not volinit's */
 	char text[512];
 	int files;         /* files in it taken back */
+	bool elsewhere;    /* text names volinit's state directories under other names */
 };
 
 static void found(struct taking *t, const char *name, const struct stat *st)
@@ -141,9 +232,69 @@ static void found(struct taking *t, const char *name, const struct stat *st)
 		    (unsigned)st->st_gid, (unsigned)(st->st_mode & 07777));
 }
 
-/* A file in dirfd that volinit uses: its owner and mode set through its
- * descriptor. Anything but a regular file with one link is left to the
- * code that uses it (a warning, or 73). */
+/* How much of a file taken back is kept: a journal's last lines (as much
+ * as it holds before its rotation), a holders file whole, a lock nothing. */
+static size_t kept_of(const char *name)
+{
+	if (strcmp(name, "lock") == 0)
+		return 0;
+	return strncmp(name, "journal", 7) == 0 ? (size_t)1 << 20 : 4096;
+}
+
+static int write_all(int fd, const char *buf, size_t len);
+
+/* A file taken back is replaced, never re-owned in place: a descriptor the
+ * app kept open on a file it planted (a journal to append forged lines to,
+ * a lock to take) must not reach volinit's state. A fresh file, volinit's
+ * and 0600, gets the old one's last kept_of bytes and is renamed over it;
+ * the app's descriptor is left with an unlinked file. The lock is replaced
+ * only while this process holds the old one whole and exclusively, and the
+ * name still leads to it: so no two volinits replace it one after the
+ * other and lock different files. Returns whether it was replaced. */
+static bool replace_fresh(int dirfd, const char *name)
+{
+	bool lock = strcmp(name, "lock") == 0;
+	struct stat st, now;
+	int old = state_openat(dirfd, name, lock ? O_RDWR : O_RDONLY, &st);
+	if (old < 0)
+		return false;
+	struct flock whole = { .l_type = F_WRLCK, .l_whence = SEEK_SET };
+	if (st.st_nlink != 1 ||
+	    (lock && (fcntl(old, F_OFD_SETLK, &whole) != 0 ||
+		      fstatat(dirfd, name, &now, AT_SYMLINK_NOFOLLOW) != 0 ||
+		      now.st_dev != st.st_dev || now.st_ino != st.st_ino))) {
+		close(old);
+		return false;
+	}
+	char tmp[64];
+	snprintf(tmp, sizeof(tmp), "%.24s" VOLUME_TMP_INFIX "%ld", name, (long)getpid());
+	unlinkat(dirfd, tmp, 0); /* left by a crashed volinit with our pid */
+	int fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_NONBLOCK |
+				    O_NOCTTY | O_CLOEXEC, 0600);
+	bool ok = fd >= 0 && fchown(fd, geteuid(), getegid()) == 0;
+	size_t keep = kept_of(name);
+	off_t off = st.st_size > (off_t)keep ? st.st_size - (off_t)keep : 0;
+	char buf[8192];
+	while (ok && off < st.st_size) {
+		ssize_t n = pread(old, buf, sizeof(buf), off);
+		if (n <= 0)
+			break; /* shorter now: what was read is kept */
+		ok = write_all(fd, buf, (size_t)n) == 0;
+		off += n;
+	}
+	ok = ok && fsync(fd) == 0;
+	if (fd >= 0 && close(fd) != 0)
+		ok = false;
+	ok = ok && renameat(dirfd, tmp, dirfd, name) == 0;
+	if (!ok)
+		unlinkat(dirfd, tmp, 0);
+	close(old); /* and with it the lock on the old one */
+	return ok;
+}
+
+/* A file in dirfd that volinit uses, not volinit's: replaced by a fresh
+ * one. Anything but a regular file with one link is left to the code that
+ * uses it (a warning, or 73). */
 static void take_file(struct taking *t, int dirfd, const char *name, const char *shown)
 {
 	struct stat st;
@@ -159,13 +310,8 @@ static void take_file(struct taking *t, int dirfd, const char *name, const char 
 	 * on data they may not read (window.h). */
 	if (strcmp(name, "readers") == 0 && st.st_uid != geteuid())
 		return;
-	struct stat was = st;
-	int fd = state_openat(dirfd, name, O_RDONLY, &st);
-	if (fd < 0)
-		return;
-	if (st.st_nlink == 1 && reown(fd, 0600) == 0)
-		found(t, shown, &was);
-	close(fd);
+	if (replace_fresh(dirfd, name))
+		found(t, shown, &st);
 }
 
 static void take_holders(struct taking *t, int sfd)
@@ -279,12 +425,32 @@ static void hold_state(const struct stat *root, int fd)
 		held[nheld++] = (struct held_state){ root->st_dev, root->st_ino, d };
 }
 
+/* Whether a state directory of volinit's (but except) is in the root: t
+ * names them (errno EEXIST), or says why the root could not be read. */
+static bool found_elsewhere(int voldirfd, const struct stat *except, struct taking *t)
+{
+	char names[256];
+	int n = state_find_elsewhere(voldirfd, except, names, sizeof(names));
+	if (n == 0)
+		return false;
+	int err = errno;
+	t->elsewhere = n > 0;
+	if (n > 0)
+		jbuf_printf(&t->found, "%s", names);
+	else
+		jbuf_printf(&t->found, "cannot look for it in the volume's root: %s",
+			    err == EAGAIN ? "the root kept changing" : strerror(err));
+	errno = n > 0 ? EEXIST : err;
+	return true;
+}
+
 /* state_open, saying what it took back as a warning about volume v (may
  * be NULL); t gets why it failed. */
 static int open_state(int voldirfd, bool create, const struct volume_conf *v, struct taking *t)
 {
 	jbuf_init(&t->found, t->text, sizeof(t->text));
 	t->files = 0;
+	t->elsewhere = false;
 	struct stat root;
 	struct held_state *h = held_of(voldirfd, &root);
 	if (h)
@@ -295,14 +461,30 @@ static int open_state(int voldirfd, bool create, const struct volume_conf *v, st
 	int flags = O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC;
 	bool made = false;
 	int fd = openat(voldirfd, VOLUME_STATE_DIR, flags);
+	struct stat st;
 	if (fd < 0 && errno == ENOENT && create) {
+		/* Never a second one beside one moved aside (see above). */
+		if (found_elsewhere(voldirfd, NULL, t))
+			return -1;
 		made = mkdirat(voldirfd, VOLUME_STATE_DIR, 0700) == 0;
 		if (!made && errno != EEXIST)
 			return -1;
 		fd = openat(voldirfd, VOLUME_STATE_DIR, flags);
+		/* One moved aside between that look and the mkdir: this new
+		 * one is not used (empty, without a lock: no state of volinit's). */
+		if (made && fd >= 0 && fstat(fd, &st) == 0 && found_elsewhere(voldirfd, &st, t)) {
+			close(fd);
+			return -1;
+		}
 	}
 	if (fd < 0 || !create)
 		return fd;
+	/* Not volinit's (the app's own, planted): volinit's may be elsewhere. */
+	if (!made && fstat(fd, &st) == 0 && st.st_uid != geteuid() &&
+	    found_elsewhere(voldirfd, NULL, t)) {
+		close(fd);
+		return -1;
+	}
 	int err = take_back(fd, t, made);
 	if (err) {
 		close(fd);
@@ -337,7 +519,13 @@ int state_prepare(const struct volume_conf *v, int voldirfd)
 	if (fd >= 0 || errno == EROFS)
 		return fd;
 	int err = errno;
-	if (err == EPERM && t.found.len > 0) {
+	if (t.elsewhere) {
+		log_fatal(73, v->name, "volume \"%s\" (%s): volinit's state directory is not %s/ but "
+				       "%s (renamed within the volume by another process?): volinit "
+				       "trusts neither and makes no second one", v->name, v->path,
+			  VOLUME_STATE_DIR, t.text);
+		state_hint_moved(v);
+	} else if (err == EPERM && t.found.len > 0) {
 		log_fatal(73, v->name, "volume \"%s\" (%s): %s/ is %s: volinit cannot take it back",
 			  v->name, v->path, VOLUME_STATE_DIR, t.text);
 		log_hint(v->name, "the data on the volume was not changed");
@@ -496,4 +684,41 @@ int state_dirty_clear(int voldirfd)
 		err = errno;
 	close(sfd);
 	return err;
+}
+
+int state_moved(int voldirfd, char *why, size_t len)
+{
+	struct stat root, at, mine;
+	struct held_state *h = held_of(voldirfd, &root);
+	bool named = fstatat(voldirfd, VOLUME_STATE_DIR, &at, AT_SYMLINK_NOFOLLOW) == 0;
+	if (h) {
+		if (fstat(h->fd, &mine) == 0 && named && at.st_dev == mine.st_dev &&
+		    at.st_ino == mine.st_ino)
+			return 0;
+		snprintf(why, len, "volinit's state directory was renamed while volinit worked on "
+			 "it (it is no longer %s/)", VOLUME_STATE_DIR);
+		return 1;
+	}
+	if (named && S_ISDIR(at.st_mode) && at.st_uid == geteuid())
+		return 0; /* the usual case: nothing read but its name */
+	char names[256];
+	int n = state_find_elsewhere(voldirfd, NULL, names, sizeof(names));
+	if (n == 0)
+		return 0;
+	if (n > 0)
+		snprintf(why, len, "volinit's state directory is not %s/ but %s (renamed within "
+			 "the volume by another process?)", VOLUME_STATE_DIR, names);
+	else
+		snprintf(why, len, "cannot look for volinit's state directory in the volume's "
+			 "root: %s", errno == EAGAIN ? "the root kept changing" : strerror(errno));
+	return 1;
+}
+
+void state_hint_moved(const struct volume_conf *v)
+{
+	log_hint(v->name, "the data on the volume was not changed");
+	log_hint(v->name, "with no volinit running on the volume, an operator moves volinit's "
+			  "state directory back (as root): mv %s/NAME %s/%s; of several, keep the "
+			  "one whose journal.jsonl ends last and remove the others", v->path, v->path,
+		 VOLUME_STATE_DIR);
 }

@@ -29,6 +29,23 @@ int state_open(int voldirfd, bool create);
  * hints; then -1 with errno EPERM. */
 int state_prepare(const struct volume_conf *v, int voldirfd);
 
+/* How many state directories of volinit's (directories owned by the user
+ * volinit runs as, holding a lock file) the volume's root holds besides
+ * except (NULL: any), their names escaped into names; -1 with errno when
+ * the root cannot be read (EAGAIN: it changed under every look). Reads the
+ * root: for a look that must know (no .volinit/ of volinit's, or an act). */
+int state_find_elsewhere(int voldirfd, const struct stat *except, char *names, size_t len);
+
+/* Whether volinit's state is where a look expects it: .volinit/ is
+ * volinit's (and the one this process already works with, if any), or no
+ * state directory of volinit's is anywhere in the root. Else 1, and why
+ * names what was found. */
+int state_moved(int voldirfd, char *why, size_t len);
+
+/* The hints after a refusal for a state directory found moved: the data
+ * was not changed, and how an operator puts it back. */
+void state_hint_moved(const struct volume_conf *v);
+
 /* 1 when .volinit/dirty exists (detail: its fields as volinit's JSON in
  * printable ASCII, or {"unreadable":true}), 0 when not (or when .volinit
  * is not a directory that could hold it), -1 when it is there but is not a

@@ -49,6 +49,18 @@ plant_state() {
 }
 
 @test "a dirty marker and snapshot/ planted by the app (as volinit 0.1 wrote them, no snapshot named) are never restored: 73 naming dirty, the data kept" {
+	chown -R $NOBODY:$NOBODY "$VOL/data.txt" "$VOL/schema_version.txt"
+	chown $NOBODY:$NOBODY "$VOL"
+	plant_state ""
+	run_volinit -c "$CONF" -- "$PROBE" touch "$T/ran"
+	assert_status 73
+	assert_contains "$output" ".volinit/dirty"
+	[ ! -e "$T/ran" ]
+	[ "$(cat "$VOL/data.txt")" = "real data" ]
+	[ "$(cat "$VOL/schema_version.txt")" = 2 ]
+}
+
+@test "the same planted over volinit's own .volinit/, renamed aside by the app: 73 naming the one aside, the data kept" {
 	run_volinit -c "$CONF" -- true
 	assert_status 0
 	chown -R $NOBODY:$NOBODY "$VOL/data.txt" "$VOL/schema_version.txt"
@@ -56,7 +68,7 @@ plant_state() {
 	plant_state ""
 	run_volinit -c "$CONF" -- "$PROBE" touch "$T/ran"
 	assert_status 73
-	assert_contains "$output" ".volinit/dirty"
+	assert_contains "$output" "not .volinit/ but \".volinit.aside\""
 	[ ! -e "$T/ran" ]
 	[ "$(cat "$VOL/data.txt")" = "real data" ]
 	[ "$(cat "$VOL/schema_version.txt")" = 2 ]

@@ -101,6 +101,21 @@ racer_stop() {
 		# Every other run the step fails: a restore, which clears first.
 		if [ $((i % 2)) -eq 0 ]; then touch "$TD/fail"; else rm -f "$TD/fail"; fi
 		echo 1 >"$VOL/schema_version.txt"
+		if [ $((i % 5)) -eq 0 ] && [ -d "$VOL/.volinit" ]; then
+			# The app renames .volinit/ itself between runs: refused, no
+			# second one made; then put back.
+			local hooks_ran
+			hooks_ran=$(wc -l <"$HLOG")
+			(cd "$VOL" && setpriv --reuid="$NOBODY" --regid="$NOBODY" --clear-groups -- \
+				mv .volinit .volinit.moved)
+			run vi migrate -c "$CONF"
+			echo "$output"
+			[ "$status" -eq 73 ]
+			[ ! -e "$VOL/.volinit" ]
+			[ "$(wc -l <"$HLOG")" -eq "$hooks_ran" ]
+			(cd "$VOL" && setpriv --reuid="$NOBODY" --regid="$NOBODY" --clear-groups -- \
+				mv .volinit.moved .volinit)
+		fi
 		if [ $((i % 3)) -eq 0 ]; then
 			# Every third run with its looks and makes slowed down by 3 ms:
 			# wider windows between two calls for the racer.
