@@ -100,6 +100,7 @@ done
 OLD=
 if git -C "$REPO" rev-parse -q --verify "$BEFORE^{commit}" >/dev/null 2>&1; then
 	say "building volinit at $(git -C "$REPO" log --format='%h %s' -1 "$BEFORE" | cut -c1-60)"
+	BEFORE=$(git -C "$REPO" rev-parse "$BEFORE^{commit}")
 	git -C "$REPO" worktree add -q --detach "$WORK/old-tree" "$BEFORE"
 	make -s -C "$WORK/old-tree" build/volinit >/dev/null
 	OLD=$WORK/old-tree/build/volinit
