@@ -146,7 +146,7 @@ done
 	echo "a volume of $FILES small files, median of $RUNS (ms). *busy*: another process writing"
 	echo "512 MiB at a time on the same file system without syncing (another container on the host)."
 	echo
-	echo "| file system | files the hook changed | syncfs | walk + fsync of what changed (files fsynced) |"
+	echo "| load | files the hook changed | syncfs | walk + fsync of what changed (files fsynced) |"
 	echo "| --- | --- | --- | --- |"
 	for load in idle busy; do
 		for changed in "$FILES" 100; do
