@@ -27,11 +27,18 @@ void supervise_become_reaper(bool force);
 /* Supervises child until it exits; returns the exit code for volinit. */
 int supervise_run(pid_t child, const struct supervise_opts *o);
 
+/* Before a hook is spawned: records the processes volinit has now (every
+ * descendant, by pid and start time), which the sweep after the hook
+ * leaves alone with everything below them. */
+void supervise_hook_starting(void);
+
 /* Waits for a hook: forwards signals to it,
  * reaps others. Once it has ended, kills (SIGKILL) and reaps whatever it
- * left behind: its process group and every other descendant of volinit.
- * Returns its wait status; *stop is the first stop signal (TERM, INT, QUIT)
- * received meanwhile, or 0. */
+ * left behind: its process group, and every other descendant of volinit
+ * with no process of supervise_hook_starting's record above it (without
+ * that record: every other descendant). Processes volinit inherited are
+ * never killed. Returns its wait status; *stop is the first stop signal
+ * (TERM, INT, QUIT) received meanwhile, or 0. */
 int supervise_wait_hook(pid_t hook, int *stop);
 
 /* The same, bounded: after timeout seconds (0: none) the hook and its

@@ -140,6 +140,7 @@ int verify_run(const struct volume_conf *v, int dirfd, int32_t version,
 	struct spawn sp = { .argv = argv, .envp = env, .cwd_fd = dirfd, .exact_path = true,
 			    .prepare = prepare, .ctx = &c };
 	supervise_become_reaper(false); /* what it leaves behind is ours to kill */
+	supervise_hook_starting();      /* what is there already is not */
 	signals_hold_pending();         /* signals from before are PROGRAM's */
 	pid_t pid;
 	int rc = spawn_start(&sp, &pid);
