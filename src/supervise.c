@@ -10,10 +10,12 @@
 #include <sys/syscall.h>
 #include <stdbool.h>
 #include <errno.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/signalfd.h>
 #include <sys/wait.h>
 #include <termios.h>
 #include <time.h>
@@ -465,12 +467,62 @@ static bool kill_leftovers(pid_t hook)
 	}
 }
 
-int supervise_wait_hook(pid_t hook, int *stop)
+int supervise_io_init(struct supervise_io *io, int fd, bool (*ready)(void *ctx), void *ctx)
 {
-	return supervise_wait_hook_for(hook, 0, stop, NULL);
+	sigset_t all;
+	memset(&all, 0xff, sizeof(all)); /* as signals_wait: every signal */
+	*io = (struct supervise_io){ .fd = fd, .ready = ready, .ctx = ctx };
+	io->sigfd = signalfd(-1, &all, SFD_CLOEXEC | SFD_NONBLOCK);
+	return io->sigfd < 0 ? -1 : 0;
 }
 
-int supervise_wait_hook_for(pid_t hook, unsigned timeout, int *stop, bool *timed_out)
+void supervise_io_close(struct supervise_io *io)
+{
+	if (io->sigfd >= 0)
+		close(io->sigfd);
+	io->sigfd = -1;
+}
+
+/* The next event: a signal (its number; si gets its code and sender), 0
+ * when left (NULL: none) has passed, or -1 when iofd (watched when >= 0)
+ * is readable. Signals first. Without iofd: signals_wait. */
+static int next_event(siginfo_t *si, const struct timespec *left, int sigfd, int iofd)
+{
+	if (iofd < 0)
+		return signals_wait(si, left);
+	struct pollfd p[2] = { { .fd = sigfd, .events = POLLIN }, { .fd = iofd, .events = POLLIN } };
+	for (;;) {
+		/* Every signal stays blocked: the signalfd reports them. */
+		int r = ppoll(p, 2, left, NULL);
+		if (r < 0 && errno == EINTR)
+			continue; /* a stop/continue; wait again */
+		if (r < 0)
+			return signals_wait(si, left);
+		if (r == 0)
+			return 0;
+		if (p[0].revents & POLLIN) {
+			struct signalfd_siginfo ssi;
+			if (read(sigfd, &ssi, sizeof(ssi)) == (ssize_t)sizeof(ssi)) {
+				memset(si, 0, sizeof(*si));
+				si->si_signo = (int)ssi.ssi_signo;
+				si->si_code = ssi.ssi_code;
+				si->si_pid = (pid_t)ssi.ssi_pid;
+				si->si_uid = (uid_t)ssi.ssi_uid;
+				return (int)ssi.ssi_signo;
+			}
+		}
+		if (p[1].revents)
+			return -1;
+	}
+}
+
+int supervise_wait_hook(pid_t hook, int *stop)
+{
+	return supervise_wait_hook_for(hook, 0, NULL, stop, NULL);
+}
+
+int supervise_wait_hook_for(pid_t hook, unsigned timeout, const struct supervise_io *io,
+			    int *stop, bool *timed_out)
 {
 	int status = 0;
 	bool done = false, none_left;
@@ -480,10 +532,20 @@ int supervise_wait_hook_for(pid_t hook, unsigned timeout, int *stop, bool *timed
 	*stop = 0;
 	if (timed_out)
 		*timed_out = false;
+	int iofd = io && io->sigfd >= 0 ? io->fd : -1;
 	while (!done) {
 		siginfo_t si;
 		struct timespec left = until(&deadline);
-		int sig = signals_wait(&si, timeout ? &left : NULL);
+		bool out_of_time = timeout && left.tv_sec == 0 && left.tv_nsec == 0;
+		int sig = out_of_time ? 0 : next_event(&si, timeout ? &left : NULL,
+						       io ? io->sigfd : -1, iofd);
+		if (sig < 0) {
+			/* Its output, as it comes: read a bounded amount, then
+			 * look at signals and the time again. */
+			if (!io->ready(io->ctx))
+				iofd = -1; /* end of file */
+			continue;
+		}
 		if (sig == 0) {
 			/* Out of time: the hook and its group now; what else it
 			 * left, with the rest below, once it is reaped. */

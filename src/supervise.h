@@ -41,9 +41,24 @@ void supervise_hook_starting(void);
  * (TERM, INT, QUIT) received meanwhile, or 0. */
 int supervise_wait_hook(pid_t hook, int *stop);
 
+/* A pipe the hook writes to, read as it comes while it runs. */
+struct supervise_io {
+	int fd;    /* the read end, non-blocking */
+	int sigfd; /* signals, while fd is watched too */
+	/* fd is readable: reads a bounded amount of it; false at its end. */
+	bool (*ready)(void *ctx);
+	void *ctx;
+};
+
+/* Prepares io for fd: 0, or -1 with errno (no signalfd). */
+int supervise_io_init(struct supervise_io *io, int fd, bool (*ready)(void *ctx), void *ctx);
+void supervise_io_close(struct supervise_io *io);
+
 /* The same, bounded: after timeout seconds (0: none) the hook and its
- * process group are killed (SIGKILL), and *timed_out set. */
-int supervise_wait_hook_for(pid_t hook, unsigned timeout, int *stop, bool *timed_out);
+ * process group are killed (SIGKILL), and *timed_out set. io (or NULL):
+ * read whenever it is readable, until its end of file. */
+int supervise_wait_hook_for(pid_t hook, unsigned timeout, const struct supervise_io *io,
+			    int *stop, bool *timed_out);
 
 /* on_refuse = hold: stays up, idle, reaping, until SIGTERM or SIGINT;
  * then returns code. */

@@ -234,3 +234,84 @@ exec sleep 1000"
 	[ "$status" -eq 0 ]
 	grep -q 'version=2' "$TD/seen"
 }
+
+# held_kib PID: what PID holds, in KiB: its peak resident set (VmHWM) plus
+# what is allocated to the regular files it has open (a memfd or a
+# deleted temporary file holds a hook's output in memory or on disk as
+# well).
+held_kib() {
+	local hwm files=0 f blocks
+	hwm=$(awk '$1 == "VmHWM:" { print $2 }' "/proc/$1/status")
+	for f in /proc/"$1"/fd/*; do
+		[ -f "$f" ] || continue
+		blocks=$(stat -L -c %b "$f" 2>/dev/null) || continue
+		files=$((files + blocks / 2))
+	done
+	echo $((hwm + files))
+}
+
+# gated_start BYTES ERR [LINE]: a start in the background whose verify hook
+# writes BYTES of the volume's 256 MiB sparse file, then the line "the
+# last line", on its stderr; then says it got there (opens the FIFO
+# $TD/reached) and waits at the FIFO $TD/gate before it fails. volinit's
+# stderr goes to ERR. Once the hook got there (and LINE, when given, is a
+# line of ERR), sets HELD to what volinit holds (held_kib), opens the
+# gate, and waits for volinit's exit (MG_RC).
+gated_start() {
+	echo "$1" >"$TD/bytes"
+	mg_bg "$TD/start.out" sh -c 'exec "$1" -c "$2" -- "$3" touch "$4" 2>"$5"' sh \
+		"$VOLINIT" "$CONF" "$PROBE" "$TD/app-ran" "$2"
+	local vpid=$MG_PID
+	timeout "$VI_TIMEOUT" cat "$TD/reached"
+	[ -z "${3:-}" ] || wait_for_line "$2" "^$3\$"
+	HELD=$(held_kib "$vpid")
+	timeout "$VI_TIMEOUT" sh -c 'echo go >"$1"' sh "$TD/gate"
+	mg_wait_exit "$vpid"
+}
+
+@test "a verify hook that writes 256 MiB on stderr: passed on as it comes, never held (volinit's memory stays within 4 MiB of a quiet hook's), and the refusal names its last line" {
+	truncate -s 256M "$VOL/sparse"
+	mkfifo "$TD/reached" "$TD/gate" "$TD/err.pipe"
+	verify_hook "echo \$\$ >'$TD/verify-child.pid'
+head -c \"\$(cat '$TD/bytes')\" sparse >&2
+printf '\\nthe last line\\n' >&2
+echo >'$TD/reached'
+read -r go <'$TD/gate'
+exit 1"
+	conf2
+	# Quiet: its line is on volinit's stderr while the hook still runs.
+	gated_start 0 "$TD/err.0" 'the last line'
+	local quiet=$HELD
+	[ "$MG_RC" -eq 84 ]
+	# 256 MiB: volinit's stderr through a FIFO to tail, which keeps its end.
+	mg_bg "$TD/tail.out" sh -c 'tail -c 65536 <"$1" >"$2"' sh "$TD/err.pipe" "$TD/err.big"
+	local tpid=$MG_PID
+	gated_start 268435456 "$TD/err.pipe"
+	local big=$HELD rc=$MG_RC
+	echo "# volinit held $quiet KiB with a quiet hook, $big KiB with 256 MiB on stderr" >&3
+	mg_wait_exit "$tpid"
+	tr -d '\0' <"$TD/err.big" | tail -n 20
+	[ "$rc" -eq 84 ]
+	[ ! -e "$TD/app-ran" ]
+	[ "$big" -le $((quiet + 4096)) ]
+	[ "$(grep -ac '^volinit: FATAL' "$TD/err.big")" -eq 1 ]
+	grep -aqxF "volinit: FATAL: incompatible persistent state in volume \"data\" ($VOL): schema_version=2, expected=2: verify failed: the last line" "$TD/err.big"
+}
+
+@test "a verify hook that writes on stderr without end is still killed after verify_timeout: 84" {
+	mkfifo "$TD/err.pipe"
+	verify_hook "exec yes 'still writing' >&2"
+	conf2 "verify_timeout = 1"
+	mg_bg "$TD/tail.out" sh -c 'tail -c 65536 <"$1" >"$2"' sh "$TD/err.pipe" "$TD/err"
+	local tpid=$MG_PID
+	mg_bg "$TD/start.out" sh -c 'exec "$1" -c "$2" -- "$3" touch "$4" 2>"$5"' sh \
+		"$VOLINIT" "$CONF" "$PROBE" "$TD/app-ran" "$TD/err.pipe"
+	mg_wait_exit "$MG_PID"
+	local rc=$MG_RC
+	mg_wait_exit "$tpid"
+	tail -n 5 "$TD/err"
+	[ "$rc" -eq 84 ]
+	[ ! -e "$TD/app-ran" ]
+	grep -qx 'still writing' "$TD/err"
+	grep -qF 'verify failed: timed out after 1 s (killed)' "$TD/err"
+}
