@@ -315,3 +315,99 @@ exit 1"
 	grep -qx 'still writing' "$TD/err"
 	grep -qF 'verify failed: timed out after 1 s (killed)' "$TD/err"
 }
+
+# race_between_passes CHANGE [LINE...]: a start over two volumes: "a" at 1,
+# migrated to 2 by a hook, and "data" ($X/vol, nobody's, at 2, tables
+# there), verified by $VERIFY (which passes), extra LINEs in its section.
+# A start looks at every volume first (pass 1), then migrates (pass 2),
+# then looks again and verifies (pass 3): a's hook lets a racer, a process
+# of nobody's, run the shell command CHANGE in data's volume, and waits
+# until it has: a change exactly between the passes. Sets status and
+# output (volinit's stderr).
+race_between_passes() {
+	local change=$1
+	shift
+	X=$(mktemp -d /tmp/volinit-race.XXXXXX)
+	chmod 0755 "$X"
+	mkdir "$X/vol"
+	echo 2 >"$X/vol/schema_version.txt"
+	echo users >"$X/vol/tables"
+	chown -R 65534:65534 "$X/vol"
+	mkfifo -m 0666 "$X/go" "$X/done"
+	echo 1 >"$VOL/schema_version.txt"
+	mg_hook 2 "echo go >'$X/go'
+read -r done <'$X/done'"
+	verify_hook "exit 0"
+	{
+		printf '[a]\npath = %s\nexpected = 2\non_older = migrate\nmigrations = %s\n\n' "$VOL" "$HOOKS"
+		printf '[data]\npath = %s\nexpected = 2\nverify = %s\n' "$X/vol" "$VERIFY"
+		local l
+		for l in "$@"; do echo "$l"; done
+	} >"$CONF"
+	mg_bg "$TD/racer.out" setpriv --reuid 65534 --regid 65534 --clear-groups -- sh -c '
+		read -r go <"$1/go"
+		cd "$1/vol" && eval "$2"
+		echo done >"$1/done"' sh "$X" "$change"
+	run vi -c "$CONF" -- "$PROBE" touch "$TD/app-ran"
+	mg_wait_exit "$MG_PID" || true
+	cat "$TD/racer.out"
+	echo "$output"
+	RACED_VOL=$X/vol
+}
+
+# The refusal of a change between the passes: CODE, one FATAL line, the
+# hint that it changed, no verify, no PROGRAM, a's migration stands.
+assert_raced() {
+	rm -rf "$X"
+	[ "$status" -eq "$1" ]
+	[ "$(grep -c '^volinit: FATAL' <<<"$output")" -eq 1 ]
+	grep -q '^volinit: FATAL: .*volume "data"' <<<"$output"
+	grep -q '^volinit: hint: it was at 2 when this start first looked, under its lock' <<<"$output"
+	[ ! -e "$TD/seen" ]
+	[ ! -e "$TD/app-ran" ]
+	[ "$(mg_version)" = 2 ]
+}
+
+@test "race between the passes: the version file renamed aside after the first look: 80, never a start without verify" {
+	race_between_passes 'mv schema_version.txt schema_version.txt.aside'
+	[[ "$output" == *'schema_version=none, expected=2'* ]]
+	assert_raced 80
+}
+
+@test "race between the passes: renamed aside with baseline = 2 (it would be adopted): 80" {
+	race_between_passes 'mv schema_version.txt schema_version.txt.aside' 'baseline = 2'
+	[[ "$output" == *'schema_version=none, expected=2'* ]]
+	assert_raced 80
+}
+
+@test "race between the passes: the version file corrupted after the first look: 65" {
+	race_between_passes 'printf "2x\n" >v.tmp && mv v.tmp schema_version.txt'
+	[[ "$output" == *'version file schema_version.txt'* ]]
+	assert_raced 65
+}
+
+@test "race between the passes: an older version put there after the first look: 80, not verified at 1" {
+	race_between_passes 'echo 1 >v.tmp && mv v.tmp schema_version.txt'
+	[[ "$output" == *'schema_version=1, expected=2'* ]]
+	assert_raced 80
+}
+
+@test "race between the passes: a newer version put there after the first look: 81" {
+	race_between_passes 'echo 3 >v.tmp && mv v.tmp schema_version.txt'
+	[[ "$output" == *'schema_version=3, expected=2'* ]]
+	assert_raced 81
+}
+
+@test "race between the passes: everything removed, on_missing = app: 80, not taken for a fresh volume" {
+	race_between_passes 'rm -f schema_version.txt tables' 'on_missing = app'
+	[[ "$output" == *'schema_version=none, expected=2'* ]]
+	assert_raced 80
+}
+
+@test "race between the passes: the version rewritten to the same value: verified, PROGRAM runs" {
+	race_between_passes 'echo 2 >v.tmp && mv v.tmp schema_version.txt'
+	rm -rf "$X"
+	[ "$status" -eq 0 ]
+	grep -q 'version=2' "$TD/seen"
+	[ -e "$TD/app-ran" ]
+}
