@@ -15,6 +15,8 @@ setup() {
 teardown() {
 	[ ! -e "$TD/verify-child.pid" ] || kill -KILL "$(cat "$TD/verify-child.pid")" 2>/dev/null || true
 	mg_teardown
+	# race_between_passes' directory, when a test failed before removing it.
+	[ -z "${X:-}" ] || [ ! -d "$X" ] || rm -rf "$X"
 }
 
 # verify_hook BODY: $VERIFY, a /bin/sh hook that records what it sees in
@@ -352,7 +354,6 @@ read -r done <'$X/done'"
 	mg_wait_exit "$MG_PID" || true
 	cat "$TD/racer.out"
 	echo "$output"
-	RACED_VOL=$X/vol
 }
 
 # The refusal of a change between the passes: CODE, one FATAL line, the
