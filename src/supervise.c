@@ -410,7 +410,10 @@ void supervise_hook_starting(void)
 	before.n = 0;
 	before.recorded = true;
 	before.children = has_children();
-	before.known = sweep_walks() && walk_descendants(WALK_RECORD, 0) >= 0;
+	/* No child, no descendant (an orphan of theirs would be our child):
+	 * nothing to walk for, the usual case of a container's PID 1. */
+	before.known = sweep_walks() &&
+		       (!before.children || walk_descendants(WALK_RECORD, 0) >= 0);
 	if (!before.known)
 		before.n = 0;
 }
