@@ -327,6 +327,7 @@ static int run_hook(const struct volume_conf *v, int voldirfd, const struct migr
 	/* What the hook leaves behind must come to us, to be killed before
 	 * the next step (automatic as PID 1, and when a start made us one). */
 	supervise_become_reaper(false);
+	supervise_hook_starting(); /* what volinit has already is not the hook's */
 	/* Signals that came before the hook (during a lock wait, say) are
 	 * PROGRAM's: keep them from the hook. */
 	signals_hold_pending();

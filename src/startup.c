@@ -65,6 +65,96 @@ static int look_at(const struct volume_conf *v, struct held_volume *hv, const st
 	return rc ? rc : verify_trust(v);
 }
 
+/* What the version file is, for a message. */
+static void found_text(const struct observation *obs, char *buf, size_t len)
+{
+	if (obs->what == OBS_VERSION || (obs->what == OBS_DIRTY && obs->has_version))
+		snprintf(buf, len, "%d", (int)obs->version);
+	else if (obs->what == OBS_EMPTY)
+		snprintf(buf, len, "missing (the volume is empty)");
+	else if (obs->what == OBS_UNVERSIONED || obs->what == OBS_DIRTY)
+		snprintf(buf, len, "missing");
+	else if (obs->what == OBS_CORRUPT)
+		snprintf(buf, len, "corrupt");
+	else
+		snprintf(buf, len, "unreachable");
+}
+
+/* Pass 3's look at a volume with a verify hook, decided again (SPEC.md
+ * "State on the volume": a later look that contradicts an earlier one
+ * ends in a refusal, never in a skipped check). Passes 1 and 2 left the
+ * volume where this image runs, under the start's shared lock, which no
+ * other volinit changes a volume under: at a version it accepts, or, only
+ * where pass 1 found it so, empty with on_missing = app. So this look must
+ * find it at a version this image accepts (then verified at that
+ * version), or still empty. Anything else was changed by something that
+ * takes no lock (the app renamed, removed or rewrote the version file):
+ * refused with the code of what is found (65 corrupt, 80 no version or an
+ * older one, 81 newer, 83 dirty...), with a hint that it changed. */
+static int look_again(struct held_volume *hv, const struct privs *hp)
+{
+	struct session *h = &hv->session;
+	const struct volume_conf *v = h->v;
+	bool was_empty = !hv->must_act && h->d.action == ACT_RUN && !h->d.has_from;
+	char before[96];
+	if (hv->must_act)
+		snprintf(before, sizeof(before), "was brought to a version this image runs on");
+	else if (was_empty)
+		snprintf(before, sizeof(before), "was empty (on_missing = app)");
+	else
+		snprintf(before, sizeof(before), "was at %d", (int)h->d.from);
+	int32_t was = !hv->must_act && h->d.has_from ? h->d.from : -1;
+
+	session_look(h);
+	const struct decision *d = &h->d;
+	if (d->action == ACT_RUN && d->has_from) {
+		if (was >= 0 && d->from != was)
+			log_warn(v->name, "volume \"%s\" (%s): %s changed from %d to %d during this "
+					  "start, under its lock: verifying %d", v->name, v->path,
+				 v->version_file, (int)was, (int)d->from, (int)d->from);
+		return verify_volume(v, h->dirfd, d->from, hp);
+	}
+	if (d->action == ACT_RUN && was_empty)
+		return 0; /* still empty, on_missing = app: nothing to verify yet */
+
+	int code = d->code;
+	char found[64];
+	found_text(&h->obs, found, sizeof(found));
+	if (d->action == ACT_REFUSE) {
+		apply_decision(v, h->dirfd, &h->obs, d, GUARD_START, hp, false);
+	} else {
+		/* A start never acts twice: what would be done now (init,
+		 * adopt, migrate, restore) contradicts what this start did. */
+		code = d->action == ACT_RESTORE ? 83 : 80;
+		if (code == 83)
+			log_fatal(code, v->name, "volume \"%s\" (%s): left dirty by an interrupted "
+						 "migration (%s), found after this start had looked at it",
+				  v->name, v->path, h->obs.detail);
+		else if (h->obs.what == OBS_VERSION)
+			log_fatal(code, v->name, "incompatible persistent state in volume \"%s\" (%s): "
+						 "schema_version=%d, expected=%d", v->name, v->path,
+				  (int)h->obs.version, (int)v->expected);
+		else
+			log_fatal(code, v->name, "incompatible persistent state in volume \"%s\" (%s): "
+						 "schema_version=none, expected=%d", v->name, v->path,
+				  (int)v->expected);
+		log_hint(v->name, "volinit changed nothing on the volume after it first looked");
+		char detail[256];
+		snprintf(detail, sizeof(detail), "changed during the start: %s, then %s", before,
+			 found);
+		journal_event(h->dirfd, v, "refuse", h->obs.what == OBS_VERSION ? h->obs.version : -1,
+			      v->expected, detail);
+	}
+	log_hint(v->name, "it %s when this start first looked, under its lock; before its verify "
+			  "hook ran, %s was %s: something that takes no lock (the app?) changed it, "
+			  "so neither the verify hook nor the program ran", before, v->version_file,
+		 found);
+	if (d->action != ACT_REFUSE)
+		log_hint(v->name, "look at the volume: volinit status; when you know its "
+				  "version: volinit stamp %s N", v->name);
+	return code;
+}
+
 int startup_admit(const struct config *cfg, const struct privs *hp, struct startup *s)
 {
 	s->n = cfg->nvolumes;
@@ -104,14 +194,7 @@ int startup_admit(const struct config *cfg, const struct privs *hp, struct start
 		struct session *h = &s->volumes[i].session;
 		if (!h->v->verify || h->migrated_from >= 0)
 			continue;
-		session_look(h);
-		/* At its version file's version: also dirty by a killed online
-		 * step, which this image runs on (decide.c). */
-		bool versioned = h->obs.what == OBS_VERSION ||
-				 (h->obs.what == OBS_DIRTY && h->obs.online && h->obs.has_version);
-		if (!versioned)
-			continue; /* empty, on_missing = app: nothing to verify yet */
-		int rc = verify_volume(h->v, h->dirfd, h->obs.version, hp);
+		int rc = look_again(&s->volumes[i], hp);
 		if (rc) {
 			note_migrated(cfg, s, i, rc);
 			return rc;

@@ -10,10 +10,12 @@
 #include <sys/syscall.h>
 #include <stdbool.h>
 #include <errno.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/signalfd.h>
 #include <sys/wait.h>
 #include <termios.h>
 #include <time.h>
@@ -66,24 +68,43 @@ static int reap(pid_t watched, int *watched_status, bool *watched_done, bool *no
 	}
 }
 
-/* Parent pid of pid from /proc/PID/stat, or -1. */
-static pid_t parent_of(pid_t pid)
+/* What /proc/PID/stat says of pid: its parent, and its start time (clock
+ * ticks after boot), which tells it from a later process given the same
+ * pid. Returns false when it is gone or unreadable. */
+static bool proc_stat(pid_t pid, pid_t *ppid, unsigned long long *start)
 {
-	char path[64], buf[512];
+	char path[64], buf[1024];
 	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	FILE *f = fopen(path, "re");
-	if (!f)
-		return -1;
-	size_t n = fread(buf, 1, sizeof(buf) - 1, f);
-	fclose(f);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	ssize_t n;
+	while ((n = read(fd, buf, sizeof(buf) - 1)) < 0 && errno == EINTR)
+		;
+	close(fd);
+	if (n <= 0)
+		return false;
 	buf[n] = '\0';
-	/* The command name may hold spaces and parentheses: skip to the last ')'. */
+	/* The command name may hold spaces and parentheses: skip to the last
+	 * ')'. Then "S PPID PGRP ...": the start time is the 20th field after
+	 * the state (field 22 of proc(5)). */
 	char *p = strrchr(buf, ')');
 	if (!p || p[1] != ' ' || !p[2] || p[3] != ' ')
-		return -1;
+		return false;
 	char *end;
-	long ppid = strtol(p + 4, &end, 10); /* ") S PPID ..." */
-	return end == p + 4 ? -1 : (pid_t)ppid;
+	long pp = strtol(p + 4, &end, 10);
+	if (end == p + 4)
+		return false;
+	p = end;
+	for (int field = 5; field < 22 && p; field++)
+		p = strchr(p + 1, ' ');
+	if (!p)
+		return false;
+	*start = strtoull(p + 1, &end, 10);
+	if (end == p + 1)
+		return false;
+	*ppid = (pid_t)pp;
+	return true;
 }
 
 /* Our pid as the /proc mounted here numbers processes, or -1 when we are
@@ -102,16 +123,23 @@ static pid_t proc_self(void)
 	return *end || pid <= 0 ? -1 : (pid_t)pid;
 }
 
-/* Sends sig to the process /proc numbers pid: through its /proc directory
- * as a pidfd, which names it in any namespace; kill() where the kernel
+/* Sends sig to the process /proc numbers pid, started at start: through
+ * its /proc directory as a pidfd, which names it in any namespace (and is
+ * checked to be the process that started then); kill() where the kernel
  * lacks pidfd_send_signal and /proc numbers as we do. */
-static bool signal_proc_pid(long pid, int sig, bool ours)
+static bool signal_proc_pid(long pid, unsigned long long start, int sig, bool ours)
 {
 	char path[32];
 	snprintf(path, sizeof(path), "/proc/%ld", pid);
 	int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0)
 		return false;
+	pid_t pp;
+	unsigned long long now;
+	if (!proc_stat((pid_t)pid, &pp, &now) || now != start) {
+		close(fd); /* gone, or its pid is another process's now */
+		return false;
+	}
 	long r = syscall(SYS_pidfd_send_signal, fd, sig, NULL, 0);
 	int err = errno;
 	close(fd);
@@ -120,10 +148,56 @@ static bool signal_proc_pid(long pid, int sig, bool ours)
 	return err == ENOSYS && ours && kill((pid_t)pid, sig) == 0;
 }
 
-/* Sends sig to every descendant of volinit found in /proc (climbing each
- * process's parents to us). Returns how many it signalled, -1 without
- * /proc or when we are not in it. */
-static int signal_descendants_walk(int sig)
+/* The processes volinit had before a hook started (supervise_hook_starting),
+ * each by pid and start time: what the sweep after the hook never kills,
+ * with everything below them. */
+struct proc_id {
+	pid_t pid;
+	unsigned long long start;
+};
+static struct {
+	struct proc_id *p;
+	size_t n, cap;
+	bool recorded; /* supervise_hook_starting ran for this hook */
+	bool known;    /* recorded from a /proc that shows our descendants */
+	bool children; /* volinit had children then (known or not) */
+} before;
+
+static bool was_there(pid_t pid, unsigned long long start)
+{
+	for (size_t i = 0; i < before.n; i++)
+		if (before.p[i].pid == pid && before.p[i].start == start)
+			return true;
+	return false;
+}
+
+static bool remember(pid_t pid, unsigned long long start)
+{
+	if (before.n == before.cap) {
+		size_t cap = before.cap ? 2 * before.cap : 16;
+		struct proc_id *p = realloc(before.p, cap * sizeof(*p));
+		if (!p)
+			return false;
+		before.p = p;
+		before.cap = cap;
+	}
+	before.p[before.n++] = (struct proc_id){ pid, start };
+	return true;
+}
+
+enum walk_do {
+	WALK_SIGNAL_ALL, /* every descendant */
+	WALK_SIGNAL_NEW, /* those with no process of `before` on their way up to us */
+	WALK_RECORD,     /* into `before` */
+};
+
+/* Goes through every descendant of volinit found in /proc (climbing each
+ * process's parents to us), to signal it with sig or record it. The
+ * process is held by its /proc directory (a pidfd) from the look at its
+ * start time to the signal: a pid reused meanwhile is never signalled.
+ * Returns how many it signalled (or recorded), -1 without /proc or when we
+ * are not in it (or, recording, out of memory). */
+static int walk_descendants(enum walk_do what, int sig)
 {
 	pid_t self = proc_self();
 	DIR *d = self > 0 ? opendir("/proc") : NULL;
@@ -137,21 +211,39 @@ static int signal_descendants_walk(int sig)
 		long pid = strtol(e->d_name, &end, 10);
 		if (*end || pid <= 0 || pid == self)
 			continue;
+		pid_t p = (pid_t)pid, pp;
+		unsigned long long start, start0;
+		if (!proc_stat(p, &pp, &start0))
+			continue; /* gone */
 		/* Climb to us or to the top; the tree is shallow. */
-		pid_t p = (pid_t)pid;
-		for (int depth = 0; depth < 64 && p > 1 && p != self; depth++)
-			p = parent_of(p);
-		if (p == self && signal_proc_pid(pid, sig, ours))
+		bool spared = what == WALK_SIGNAL_NEW && was_there(p, start0);
+		for (int depth = 0; depth < 64 && pp > 1 && pp != self && !spared; depth++) {
+			p = pp;
+			if (!proc_stat(p, &pp, &start)) {
+				pp = -1;
+				break;
+			}
+			spared = what == WALK_SIGNAL_NEW && was_there(p, start);
+		}
+		if (pp != self || spared)
+			continue;
+		if (what == WALK_RECORD) {
+			if (!remember((pid_t)pid, start0)) {
+				closedir(d);
+				return -1;
+			}
 			n++;
+		} else if (signal_proc_pid(pid, start0, sig, ours)) {
+			n++;
+		}
 	}
 	closedir(d);
 	return n;
 }
 
-/* Whether /proc shows our own pid namespace (/proc/self is our pid). */
-static bool proc_is_ours(void)
+static int signal_descendants_walk(int sig)
 {
-	return proc_self() == getpid();
+	return walk_descendants(WALK_SIGNAL_ALL, sig);
 }
 
 /* Sends sig to every descendant of volinit. As PID 1, kill(-1) is exactly
@@ -296,40 +388,144 @@ int supervise_run(pid_t child, const struct supervise_opts *o)
 	return final_code(status, o);
 }
 
-/* A hook has ended: SIGKILL what it left behind (every descendant of
- * ours, a setsid'd daemon re-parented to us included; its process group
- * was killed already) and reap them all, so that nothing of it runs during
- * the next step, a restore or PROGRAM. Walks /proc rather than kill(-1) as
- * PID 1: a shell an operator started with `docker exec` is not ours to
- * kill. Bounded: SIGKILL cannot be ignored, and once we have no child we
- * have no descendant. Returns whether anything was left. */
-static bool kill_leftovers(void)
+/* Whether volinit has a child now (none: waitid says ECHILD). */
+static bool has_children(void)
 {
-	bool walk = getpid() != 1 || proc_is_ours(), killed = false;
+	siginfo_t si;
+	memset(&si, 0, sizeof(si));
+	return waitid(P_ALL, 0, &si, WEXITED | WNOHANG | WNOWAIT) == 0 || errno != ECHILD;
+}
+
+/* The sweep walks /proc rather than kill(-1) as PID 1 (a shell an
+ * operator started with `docker exec` is not ours to kill, nor is what
+ * volinit inherited), wherever /proc shows us: our PID namespace's, or an
+ * outer one's (where it numbers us otherwise). */
+static bool sweep_walks(void)
+{
+	return proc_self() > 0;
+}
+
+void supervise_hook_starting(void)
+{
+	before.n = 0;
+	before.recorded = true;
+	before.children = has_children();
+	/* No child, no descendant (an orphan of theirs would be our child):
+	 * nothing to walk for, the usual case of a container's PID 1. */
+	before.known = sweep_walks() &&
+		       (!before.children || walk_descendants(WALK_RECORD, 0) >= 0);
+	if (!before.known)
+		before.n = 0;
+}
+
+/* A hook has ended: SIGKILL what it left behind and reap it, so that
+ * nothing of it runs during the next step, a restore or PROGRAM: its
+ * process group (killed already) and every descendant of ours that has no
+ * process volinit had before the hook on its way up to us (a setsid'd
+ * daemon re-parented to us included). Processes volinit inherited before
+ * it was exec'd (`sh -c 'logger & exec volinit ...'`), and what they start,
+ * are not the hook's: never killed. Bounded: SIGKILL cannot be ignored,
+ * and each process killed has a child of ours killed above it, whose end
+ * wakes the wait. Returns whether it killed anything. */
+static bool kill_leftovers(pid_t hook)
+{
+	bool killed = false;
+	int status;
+	if (!before.recorded) {
+		/* Not told what was there before: none of it is spared. */
+		before.known = sweep_walks();
+		before.children = false;
+		before.n = 0;
+	}
+	before.recorded = false;
+	if (!before.known) {
+		/* No /proc of ours to tell them apart. As PID 1 with no child
+		 * before the hook, every other process here is the hook's; with
+		 * children before, only its group (killed already) is surely
+		 * its. Not PID 1: nothing more can be found. */
+		if (getpid() != 1 || before.children) {
+			if (getpid() == 1)
+				log_warn(NULL, "no /proc of this PID namespace: of what the hook (pid "
+					       "%d) left behind, only its process group was killed "
+					       "(volinit cannot tell the rest from processes it "
+					       "inherited)", (int)hook);
+			while (waitpid(-1, &status, WNOHANG) > 0)
+				;
+			return false;
+		}
+	}
 	for (;;) {
-		int n = walk ? signal_descendants_walk(SIGKILL) : kill(-1, SIGKILL) == 0;
+		int n = before.known ? walk_descendants(WALK_SIGNAL_NEW, SIGKILL)
+				     : kill(-1, SIGKILL) == 0;
 		killed = killed || n > 0;
-		int status;
-		/* Without /proc nothing was killed: never wait for a live child. */
-		pid_t p = waitpid(-1, &status, n < 0 ? WNOHANG : 0);
-		if (p == 0)
-			return killed;
+		/* Nothing killed (or no /proc now): never wait for a live
+		 * child, which may be one volinit inherited. */
+		pid_t p = n > 0 ? waitpid(-1, &status, 0) : 0;
 		if (p < 0 && errno == EINTR)
 			continue;
-		if (p < 0)
-			return killed; /* ECHILD: no child, so no descendant left */
-		killed = true;
-		while (waitpid(-1, &status, WNOHANG) > 0)
+		while ((p = waitpid(-1, &status, WNOHANG)) > 0)
 			;
+		if (n <= 0 || (p < 0 && errno == ECHILD))
+			return killed;
+	}
+}
+
+int supervise_io_init(struct supervise_io *io, int fd, bool (*ready)(void *ctx), void *ctx)
+{
+	sigset_t all;
+	memset(&all, 0xff, sizeof(all)); /* as signals_wait: every signal */
+	*io = (struct supervise_io){ .fd = fd, .ready = ready, .ctx = ctx };
+	io->sigfd = signalfd(-1, &all, SFD_CLOEXEC | SFD_NONBLOCK);
+	return io->sigfd < 0 ? -1 : 0;
+}
+
+void supervise_io_close(struct supervise_io *io)
+{
+	if (io->sigfd >= 0)
+		close(io->sigfd);
+	io->sigfd = -1;
+}
+
+/* The next event: a signal (its number; si gets its code and sender), 0
+ * when left (NULL: none) has passed, or -1 when iofd (watched when >= 0)
+ * is readable. Signals first. Without iofd: signals_wait. */
+static int next_event(siginfo_t *si, const struct timespec *left, int sigfd, int iofd)
+{
+	if (iofd < 0)
+		return signals_wait(si, left);
+	struct pollfd p[2] = { { .fd = sigfd, .events = POLLIN }, { .fd = iofd, .events = POLLIN } };
+	for (;;) {
+		/* Every signal stays blocked: the signalfd reports them. */
+		int r = ppoll(p, 2, left, NULL);
+		if (r < 0 && errno == EINTR)
+			continue; /* a stop/continue; wait again */
+		if (r < 0)
+			return signals_wait(si, left);
+		if (r == 0)
+			return 0;
+		if (p[0].revents & POLLIN) {
+			struct signalfd_siginfo ssi;
+			if (read(sigfd, &ssi, sizeof(ssi)) == (ssize_t)sizeof(ssi)) {
+				memset(si, 0, sizeof(*si));
+				si->si_signo = (int)ssi.ssi_signo;
+				si->si_code = ssi.ssi_code;
+				si->si_pid = (pid_t)ssi.ssi_pid;
+				si->si_uid = (uid_t)ssi.ssi_uid;
+				return (int)ssi.ssi_signo;
+			}
+		}
+		if (p[1].revents)
+			return -1;
 	}
 }
 
 int supervise_wait_hook(pid_t hook, int *stop)
 {
-	return supervise_wait_hook_for(hook, 0, stop, NULL);
+	return supervise_wait_hook_for(hook, 0, NULL, stop, NULL);
 }
 
-int supervise_wait_hook_for(pid_t hook, unsigned timeout, int *stop, bool *timed_out)
+int supervise_wait_hook_for(pid_t hook, unsigned timeout, const struct supervise_io *io,
+			    int *stop, bool *timed_out)
 {
 	int status = 0;
 	bool done = false, none_left;
@@ -339,10 +535,20 @@ int supervise_wait_hook_for(pid_t hook, unsigned timeout, int *stop, bool *timed
 	*stop = 0;
 	if (timed_out)
 		*timed_out = false;
+	int iofd = io && io->sigfd >= 0 ? io->fd : -1;
 	while (!done) {
 		siginfo_t si;
 		struct timespec left = until(&deadline);
-		int sig = signals_wait(&si, timeout ? &left : NULL);
+		bool out_of_time = timeout && left.tv_sec == 0 && left.tv_nsec == 0;
+		int sig = out_of_time ? 0 : next_event(&si, timeout ? &left : NULL,
+						       io ? io->sigfd : -1, iofd);
+		if (sig < 0) {
+			/* Its output, as it comes: read a bounded amount, then
+			 * look at signals and the time again. */
+			if (!io->ready(io->ctx))
+				iofd = -1; /* end of file */
+			continue;
+		}
 		if (sig == 0) {
 			/* Out of time: the hook and its group now; what else it
 			 * left, with the rest below, once it is reaped. */
@@ -378,7 +584,7 @@ int supervise_wait_hook_for(pid_t hook, unsigned timeout, int *stop, bool *timed
 		forward(hook, false, sig);
 	}
 	spawn_reclaim_terminal();
-	if (kill_leftovers())
+	if (kill_leftovers(hook))
 		log_warn(NULL, "the hook (pid %d) left processes behind: killed them", (int)hook);
 	return status;
 }

@@ -27,16 +27,38 @@ void supervise_become_reaper(bool force);
 /* Supervises child until it exits; returns the exit code for volinit. */
 int supervise_run(pid_t child, const struct supervise_opts *o);
 
+/* Before a hook is spawned: records the processes volinit has now (every
+ * descendant, by pid and start time), which the sweep after the hook
+ * leaves alone with everything below them. */
+void supervise_hook_starting(void);
+
 /* Waits for a hook: forwards signals to it,
  * reaps others. Once it has ended, kills (SIGKILL) and reaps whatever it
- * left behind: its process group and every other descendant of volinit.
- * Returns its wait status; *stop is the first stop signal (TERM, INT, QUIT)
- * received meanwhile, or 0. */
+ * left behind: its process group, and every other descendant of volinit
+ * with no process of supervise_hook_starting's record above it (without
+ * that record: every other descendant). Processes volinit inherited are
+ * never killed. Returns its wait status; *stop is the first stop signal
+ * (TERM, INT, QUIT) received meanwhile, or 0. */
 int supervise_wait_hook(pid_t hook, int *stop);
 
+/* A pipe the hook writes to, read as it comes while it runs. */
+struct supervise_io {
+	int fd;    /* the read end, non-blocking */
+	int sigfd; /* signals, while fd is watched too */
+	/* fd is readable: reads a bounded amount of it; false at its end. */
+	bool (*ready)(void *ctx);
+	void *ctx;
+};
+
+/* Prepares io for fd: 0, or -1 with errno (no signalfd). */
+int supervise_io_init(struct supervise_io *io, int fd, bool (*ready)(void *ctx), void *ctx);
+void supervise_io_close(struct supervise_io *io);
+
 /* The same, bounded: after timeout seconds (0: none) the hook and its
- * process group are killed (SIGKILL), and *timed_out set. */
-int supervise_wait_hook_for(pid_t hook, unsigned timeout, int *stop, bool *timed_out);
+ * process group are killed (SIGKILL), and *timed_out set. io (or NULL):
+ * read whenever it is readable, until its end of file. */
+int supervise_wait_hook_for(pid_t hook, unsigned timeout, const struct supervise_io *io,
+			    int *stop, bool *timed_out);
 
 /* on_refuse = hold: stays up, idle, reaping, until SIGTERM or SIGINT;
  * then returns code. */

@@ -15,7 +15,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -89,32 +88,74 @@ static int prepare(void *ctx, char *msg, size_t len)
 	return c->privs ? privs_apply((void *)c->privs, msg, len) : 0;
 }
 
-/* What the hook wrote on stderr, passed on; why gets its last line. */
-static void pass_on(int fd, char *why, size_t len)
+/* What the hook writes on stderr: passed on to volinit's as it comes,
+ * never held (a hook that copies a huge file there must not make PID 1
+ * hold it); kept is only what the refusal uses, the start of its last
+ * non-empty line (a bounded tail). */
+struct hook_stderr {
+	int fd;           /* the pipe's read end, non-blocking */
+	bool passing;     /* volinit's stderr still takes it */
+	bool line_done;   /* the last byte seen ended a line */
+	bool empty;       /* the last read found nothing there (yet) */
+	size_t lastn;
+	char last[512];
+};
+
+/* Reads what is there, up to a bounded amount (the caller looks at
+ * signals and time in between): false at end of file, or when nothing
+ * more can come. */
+static bool stderr_ready(void *ctx)
 {
-	char buf[8192], last[512] = "";
-	size_t lastn = 0;
-	bool line_done = false;
-	lseek(fd, 0, SEEK_SET);
-	ssize_t n;
-	while ((n = read(fd, buf, sizeof(buf))) > 0) {
-		if (write(STDERR_FILENO, buf, (size_t)n) < 0)
-			break; /* nowhere to show it: why still gets its last line */
+	struct hook_stderr *h = ctx;
+	char buf[16384];
+	h->empty = false;
+	for (int round = 0; round < 4; round++) {
+		ssize_t n = read(h->fd, buf, sizeof(buf));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && errno == EAGAIN)
+			h->empty = true;
+		if (n < 0)
+			return h->empty;
+		if (n == 0)
+			return false;
+		for (ssize_t off = 0; h->passing && off < n;) {
+			ssize_t w = write(STDERR_FILENO, buf + off, (size_t)(n - off));
+			if (w < 0 && errno == EINTR)
+				continue;
+			if (w <= 0)
+				h->passing = false; /* nowhere to show it: why still gets its last line */
+			else
+				off += w;
+		}
 		for (ssize_t i = 0; i < n; i++) {
 			if (buf[i] == '\n') {
-				line_done = true;
+				h->line_done = true;
 				continue;
 			}
-			if (line_done)
-				lastn = 0; /* a new line begins */
-			line_done = false;
-			if (lastn < sizeof(last) - 1)
-				last[lastn++] = buf[i];
+			if (h->line_done)
+				h->lastn = 0; /* a new line begins */
+			h->line_done = false;
+			if (h->lastn < sizeof(h->last) - 1)
+				h->last[h->lastn++] = buf[i];
 		}
 	}
-	last[lastn] = '\0';
-	if (lastn)
-		snprintf(why, len, "%s", last);
+	return true;
+}
+
+/* A pipe for the hook's stderr: fds[0] non-blocking and close-on-exec
+ * (volinit's), fds[1] for the hook. 0 or an errno. */
+static int stderr_pipe(int fds[2])
+{
+	if (pipe2(fds, O_CLOEXEC) != 0)
+		return errno;
+	if (fcntl(fds[0], F_SETFL, O_NONBLOCK) != 0) {
+		int err = errno;
+		close(fds[0]);
+		close(fds[1]);
+		return err;
+	}
+	return 0;
 }
 
 int verify_run(const struct volume_conf *v, int dirfd, int32_t version,
@@ -126,26 +167,37 @@ int verify_run(const struct volume_conf *v, int dirfd, int32_t version,
 	snprintf(vars[2], sizeof(vars[2]), "VOLINIT_VERSION=%d", (int)version);
 	const char *set[] = { vars[0], vars[1], vars[2], privs_home(privs) };
 	char **env = env_with(environ, set, set[3] ? 4 : 3);
-	int errfd = memfd_create("volinit-verify-stderr", MFD_CLOEXEC);
+	int fds[2] = { -1, -1 };
+	int err = env ? stderr_pipe(fds) : ENOMEM;
+	struct hook_stderr h = { .fd = fds[0], .passing = true };
+	struct supervise_io io = { .fd = -1, .sigfd = -1 };
+	if (!err && supervise_io_init(&io, fds[0], stderr_ready, &h) != 0)
+		err = errno;
 	snprintf(how, hlen, "not started");
-	if (!env || errfd < 0) {
-		snprintf(why, len, "cannot start it: %s", strerror(!env ? ENOMEM : errno));
+	if (err) {
+		snprintf(why, len, "cannot start it: %s", strerror(err));
 		free(env);
-		if (errfd >= 0)
-			close(errfd);
+		supervise_io_close(&io);
+		if (fds[0] >= 0) {
+			close(fds[0]);
+			close(fds[1]);
+		}
 		return 84;
 	}
-	struct verify_child c = { .v = v, .privs = privs, .errfd = errfd };
+	struct verify_child c = { .v = v, .privs = privs, .errfd = fds[1] };
 	char *argv[] = { v->verify, NULL };
 	struct spawn sp = { .argv = argv, .envp = env, .cwd_fd = dirfd, .exact_path = true,
 			    .prepare = prepare, .ctx = &c };
 	supervise_become_reaper(false); /* what it leaves behind is ours to kill */
+	supervise_hook_starting();      /* what is there already is not */
 	signals_hold_pending();         /* signals from before are PROGRAM's */
 	pid_t pid;
 	int rc = spawn_start(&sp, &pid);
 	free(env);
+	close(fds[1]); /* the hook's (and what it starts): its end of file is theirs */
 	if (rc) {
-		close(errfd);
+		supervise_io_close(&io);
+		close(fds[0]);
 		snprintf(why, len, "could not start it (%d)", rc);
 		return 84;
 	}
@@ -154,10 +206,18 @@ int verify_run(const struct volume_conf *v, int dirfd, int32_t version,
 					 "read-only namespace");
 	int stop;
 	bool timed_out;
-	int status = supervise_wait_hook_for(pid, v->verify_timeout, &stop, &timed_out);
+	int status = supervise_wait_hook_for(pid, v->verify_timeout, &io, &stop, &timed_out);
+	/* The hook and what it left are gone: the rest of the pipe, to its
+	 * end (or to what is there, should a writer remain). */
+	while (stderr_ready(&h) && !h.empty)
+		;
+	supervise_io_close(&io);
+	close(fds[0]);
 	why[0] = '\0';
-	pass_on(errfd, why, len);
-	close(errfd);
+	if (h.lastn) {
+		h.last[h.lastn] = '\0';
+		snprintf(why, len, "%s", h.last);
+	}
 	if (timed_out) {
 		snprintf(why, len, "timed out after %u s (killed)", v->verify_timeout);
 		return 84;

@@ -20,7 +20,8 @@ int verify_trust(const struct volume_conf *v);
  * VOLINIT_VERSION; in a private mount namespace with the volume read-only
  * where volinit may (CAP_SYS_ADMIN); killed with its process group after
  * verify_timeout. Its standard output goes to volinit's; its standard
- * error is passed on once it ends. Returns 0 when it passed; else 84 with
+ * error is passed on to volinit's as it comes (through a pipe, never
+ * held: only the start of its last line is kept). Returns 0 when it passed; else 84 with
  * why (the last line it wrote on stderr, or how it ended) and how (where
  * it ran, for the journal); 128+N when a stop signal N came meanwhile. */
 int verify_run(const struct volume_conf *v, int dirfd, int32_t version,

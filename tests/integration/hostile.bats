@@ -149,6 +149,74 @@ racer_stop() {
 	[ ! -e "$VOL/.volinit/dirty" ]
 }
 
+# as_nobody CMD...: CMD as the attacker (the app's user), in the volume.
+as_nobody() {
+	(cd "$VOL" && setpriv --reuid "$NOBODY" --regid "$NOBODY" --clear-groups -- "$@")
+}
+
+# .volinit is root's, but its name is in a directory the app owns: the app
+# can rename it within the volume's root, put an older one back, or plant
+# its own (issue 22). The racer swaps it for a directory of its own during
+# runs; between runs the app puts it aside and later puts the one aside
+# back. Whatever volinit makes of that (a refusal is fine: 73, 75, 83),
+# nothing outside the volume changes, and volinit neither hangs nor crashes.
+@test "a racer as nobody renames .volinit itself during and between 40 runs (swapped, put aside, put back): nothing outside changes, no hang" {
+	sentinel_make
+	hostile_volume
+	local before
+	before=$(sentinel_state)
+	mg_hook 2 "[ ! -e '$TD/fail' ]"
+	mg_conf 2
+	racer_bg "$TD/racer.out" "$VOL" ".volinit=dir" "d=symlink:$S/dir" "r=fifo"
+	local i codes=() aside=
+	for i in $(seq 1 40); do
+		if [ $((i % 2)) -eq 0 ]; then touch "$TD/fail"; else rm -f "$TD/fail"; fi
+		echo 1 >"$VOL/schema_version.txt"
+		case $((i % 4)) in
+		1)
+			# Put aside (when the racer left it there, and not its own).
+			if [ "$(stat -c %u "$VOL/.volinit" 2>/dev/null)" = 0 ]; then
+				as_nobody mv -T .volinit ".volinit.aside.$i" && aside=.volinit.aside.$i
+			fi
+			;;
+		3)
+			# Put back: what is there now goes aside in turn.
+			if [ -n "$aside" ] && [ -d "$VOL/$aside" ]; then
+				[ ! -e "$VOL/.volinit" ] || as_nobody mv -T .volinit ".volinit.later.$i"
+				as_nobody mv -T "$aside" .volinit || true
+			fi
+			;;
+		esac
+		if [ $((i % 3)) -eq 0 ]; then
+			run traced "$VI_TIMEOUT" -e trace=newfstatat,statx,mkdirat,renameat2 \
+				-e inject=newfstatat,statx,mkdirat,renameat2:delay_exit=3000 -- migrate -c "$CONF"
+		else
+			run vi migrate -c "$CONF"
+		fi
+		codes+=("$status")
+		case $status in
+		0 | 73 | 75 | 82 | 83) ;;
+		*)
+			echo "run $i: status $status" >&2
+			echo "$output" >&2
+			racer_stop
+			return 1
+			;;
+		esac
+	done
+	racer_stop
+	echo "# $(cat "$TD/racer.out") during 40 volinit runs (statuses: ${codes[*]})" >&3
+	diff <(echo "$before") <(sentinel_state)
+	[ "$(find "$VOL" -samefile "$S/secret" -o -samefile "$S/dir/a" -o -samefile "$S/suid" | wc -l)" -eq 0 ]
+	# The volume's state directories are root's and 0700 still, or the app's own.
+	local dir
+	for dir in "$VOL"/.volinit*; do
+		[ -d "$dir" ] || continue
+		stat -c '%n %U %a' "$dir"
+		[ "$(stat -c %U "$dir")" = nobody ] || [ "$(stat -c %a "$dir")" = 700 ]
+	done
+}
+
 @test "a FIFO that a restore makes and the racer swaps for a symlink to a file outside: its mode is never set through the symlink (no set-uid file outside)" {
 	command -v strace >/dev/null || skip "strace is not installed"
 	sentinel_make

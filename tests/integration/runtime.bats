@@ -131,6 +131,83 @@ daemon gone" ]
 	[[ "$output" == *"left processes behind: killed them"* ]]
 }
 
+# $TD/inherit.sh CMD...: runs CMD (volinit) through a shell that first
+# starts what volinit inherits, as `sh -c 'logger & exec volinit ...'`
+# does: a lingerer "inherited" (volinit's child once the shell has
+# exec'd), and a subshell, its child too, whose own child is the lingerer
+# "inherited-tree"; the shell waits until both run, then execs CMD.
+make_inheriting_shell() {
+	cat >"$TD/inherit.sh" <<EOF
+#!/bin/sh
+"$TD/linger.sh" inherited </dev/null >/dev/null 2>&1 3>&- &
+( "$TD/linger.sh" inherited-tree & wait ) </dev/null >/dev/null 2>&1 3>&- &
+i=0
+while [ ! -e "$TD/lingerer.inherited" ] || [ ! -e "$TD/lingerer.inherited-tree" ]; do
+	i=\$((i + 1)); [ \$i -lt 1500 ] || exit 9
+	sleep 0.02
+done
+exec "\$@"
+EOF
+	chmod +x "$TD/inherit.sh"
+}
+
+# A script body that records in $TD/seen which of the hook's leftovers and
+# of the inherited processes it still sees.
+see_all() {
+	echo "for n in group daemon inherited inherited-tree; do
+	pid=\$(cat \"$TD/lingerer.\$n\")
+	if [ \"\$(cat /proc/\$pid/comm 2>/dev/null)\" = sleep ]; then echo \"\$n alive\"; else echo \"\$n gone\"; fi
+done >\"$TD/seen\""
+}
+
+# The sweep after a hook killed every descendant of volinit, also the
+# processes it inherited from the shell that exec'd it.
+@test "processes volinit inherited before it was exec'd (and their children) survive the sweep after a hook; the hook's leftovers do not: migrate" {
+	make_lingerer
+	echo 1 >"$VOL/schema_version.txt"
+	mg_hook 2 "$(leave_behind)"
+	mg_hook 3 "$(see_all)"
+	mg_conf 3
+	make_inheriting_shell
+	run timeout -k 5 "$VI_TIMEOUT" "$TD/inherit.sh" "$VOLINIT" migrate -c "$CONF"
+	echo "$output"
+	cat "$TD/seen" || true
+	[ "$status" -eq 0 ]
+	[ "$(cat "$TD/seen")" = "group gone
+daemon gone
+inherited alive
+inherited-tree alive" ]
+	lingerer_gone group
+	lingerer_gone daemon
+	lingerer_alive inherited
+	lingerer_alive inherited-tree
+	[[ "$output" == *"left processes behind: killed them"* ]]
+	[ "$(mg_version)" = 3 ]
+}
+
+@test "as PID 1: processes volinit inherited survive the sweep after a hook and a verify hook, the hook's leftovers do not, before PROGRAM" {
+	IN_PIDNS=1
+	make_lingerer
+	echo 1 >"$VOL/schema_version.txt"
+	mg_hook 2 "$(leave_behind)"
+	printf '#!/bin/sh\nexit 0\n' >"$TD/verify"
+	chmod 0755 "$TD/verify"
+	mg_conf 2 "verify = $TD/verify"
+	printf '#!/bin/sh\n%s\n' "$(see_all)" >"$TD/app.sh"
+	chmod +x "$TD/app.sh"
+	make_inheriting_shell
+	run timeout -k 5 "$VI_TIMEOUT" unshare --pid --fork --mount-proc \
+		"$TD/inherit.sh" "$VOLINIT" -c "$CONF" -- "$TD/app.sh"
+	echo "$output"
+	cat "$TD/seen" || true
+	[ "$status" -eq 0 ]
+	[ "$(cat "$TD/seen")" = "group gone
+daemon gone
+inherited alive
+inherited-tree alive" ]
+	[[ "$output" == *"left processes behind: killed them"* ]]
+}
+
 @test "a failing hook's leftovers that write to the volume are killed before the restore: the volume is as before" {
 	echo 1 >"$VOL/schema_version.txt"
 	mg_rich_tree "$VOL"
