@@ -112,7 +112,9 @@ static bool has_opt(const char *opts, const char *opt, char *val, size_t vlen)
 }
 
 /* The fields of a mountinfo line: the mount's options (6th) and, after
- * " - ", the type and the superblock's options. */
+ * " - ", the type and the superblock's options. A FUSE mount without a
+ * subtype is named by its source where that tells the driver: mfsmount
+ * mounts "fuse" from "mfs#HOST:PORT" ('#' escaped as \043). */
 static bool parse_line(const char *line, char *type, size_t tlen, char *opts, size_t olen)
 {
 	char buf[4096];
@@ -131,6 +133,10 @@ static bool parse_line(const char *line, char *type, size_t tlen, char *opts, si
 	if (n < 6 || dash < 0 || dash + 1 >= n)
 		return false;
 	snprintf(type, tlen, "%s", f[dash + 1]);
+	const char *src = dash + 2 < n ? f[dash + 2] : "";
+	if (strcmp(type, "fuse") == 0 &&
+	    (strncmp(src, "mfs#", 4) == 0 || strncmp(src, "mfs\\043", 7) == 0))
+		snprintf(type, tlen, "fuse.mfs");
 	snprintf(opts, olen, "%s%s%s", f[5], dash + 3 < n ? "," : "", dash + 3 < n ? f[dash + 3] : "");
 	return true;
 }

@@ -51,6 +51,16 @@ static const struct row rows[] = {
 	  "82 29 0:57 / /mnt/m rw,nosuid,nodev,relatime - fuse.mfs mfs#localhost:9421 "
 	  "rw,user_id=0,group_id=0,allow_other",
 	  "fuse.mfs", FS_LOCKS_SHARED, NULL },
+	/* mfsmount as root: type fuse, no subtype; the source names MooseFS. */
+	{ 0x65735546,
+	  "51 27 0:43 / /tmp/shfs/ma rw,nosuid,nodev,relatime - fuse mfs\\04310.254.21.1:9421 "
+	  "rw,user_id=0,group_id=0,allow_other",
+	  "fuse.mfs", FS_LOCKS_SHARED, NULL },
+	/* bindfs as root: type fuse, no subtype, a directory as source. */
+	{ 0x65735546,
+	  "47 27 0:40 / /tmp/rt/a rw,nosuid,nodev,relatime - fuse /tmp/rt/src "
+	  "rw,user_id=0,group_id=0,default_permissions,allow_other",
+	  "fuse", FS_LOCKS_UNKNOWN, NULL },
 	/* Locks kept on this node by a mount option. */
 	{ 0x6969, "83 29 0:58 / /data rw - nfs srv:/e rw,vers=3,nolock,proto=tcp,local_lock=all",
 	  "nfs", FS_LOCKS_NODE, "local_lock=all" },
