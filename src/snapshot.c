@@ -26,6 +26,7 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
+#include <sys/vfs.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -34,6 +35,10 @@
 #define SNAPSHOT "snapshot"
 #define SNAPSHOT_TMP "snapshot.tmp"
 #define ASIDE "snapshot.del."
+
+#ifndef FUSE_SUPER_MAGIC
+#define FUSE_SUPER_MAGIC 0x65735546
+#endif
 
 #ifndef SYS_fchmodat2
 #define SYS_fchmodat2 452
@@ -85,6 +90,7 @@ struct copy {
 	unsigned labels_left; /* security labels the kernel chose (xattrs.h) */
 	int proc;             /* /proc/self/fd usable: 1, not: 0, not known yet: -1 */
 	int clone;            /* FICLONE works: 1, does not: 0, not known yet: -1 */
+	bool blocks_unknown;  /* st_blocks says nothing of holes (FUSE: MooseFS counts the size) */
 	bool into_volume;     /* a restore: what is kept there (mounts) stays */
 	struct stop stop;
 };
@@ -229,8 +235,9 @@ static int copy_range(int in, int out, off_t off, off_t end, bool sparse)
 }
 
 /* FICLONE where it works (any error: not on this filesystem, copied);
- * else only the data extents (SEEK_DATA, SEEK_HOLE) of a file with holes,
- * which stay holes. Where the filesystem cannot say where the holes are
+ * else only the data extents (SEEK_DATA, SEEK_HOLE) of a file with holes
+ * (by its blocks; on FUSE, whose drivers may count the size as blocks,
+ * any file), which stay holes. Where the filesystem cannot say where the holes are
  * (SEEK_DATA refused; one extent of data said to cover a file whose blocks
  * do not, as the kernel's generic llseek answers; an extent that does not
  * end after it begins), the file is read whole and its zeros left holes. */
@@ -247,7 +254,7 @@ static int copy_data(struct copy *c, int in, int out, const struct stat *st)
 	off_t size = st->st_size;
 	if (size == 0)
 		return 0;
-	if ((off_t)st->st_blocks * 512 >= size)
+	if ((off_t)st->st_blocks * 512 >= size && !c->blocks_unknown)
 		return copy_range(in, out, 0, size, false);
 	off_t off = 0;
 	int err = 0;
@@ -531,7 +538,9 @@ static int copy_step(void *ctx, enum walk_event ev, struct walk_entry *e)
 static int copy_volume(int src, int dst, const struct stat *state, bool into_volume,
 		       int *stop, char *where, size_t len)
 {
+	struct statfs fs;
 	struct copy c = { .dstroot = dst, .proc = -1, .clone = -1, .into_volume = into_volume,
+			  .blocks_unknown = fstatfs(src, &fs) == 0 && fs.f_type == FUSE_SUPER_MAGIC,
 			  .stop = { .may = stop != NULL } };
 	snprintf(where, len, ".");
 	int err = walk_tree(src, dst, state, copy_step, &c, where, len);
