@@ -161,15 +161,30 @@ sf_converge() {
 	done
 }
 
+# sf_holes FS FILE: what FILE allocates, for a 70 MiB file with one byte
+# of data at its start: KiB (GlusterFS: du), or MooseFS's 64 MiB chunks,
+# which is where its holes show (it counts the size as blocks).
+sf_holes() {
+	case $1 in
+	gluster) du -k "$2" | cut -f1 ;;
+	mfs) nsenter --net=/run/netns/"$SF_NETNS" mfsfileinfo "$2" | grep -c 'chunk ' ;;
+	esac
+}
+
 # A failing step on B is restored from the snapshot (82): data, modes,
-# owners, times, hard links, symlinks, xattrs as they were, through B at
-# once and through A once its client's cache has expired.
+# owners, times, hard links, symlinks, xattrs and holes as they were,
+# through B at once and through A once its client's cache has expired.
 restored_from_snapshot() {
 	local fs=$1
 	sf_pick "$fs"
 	mg_rich_tree "$A"
 	echo 1 >"$A/schema_version.txt"
 	setfattr -n user.app -v one "$A/a.txt"
+	truncate -s 70M "$A/sparse.bin"
+	printf x | dd of="$A/sparse.bin" conv=notrunc status=none
+	local holes
+	holes=$(sf_holes "$fs" "$A/sparse.bin")
+	echo "sparse.bin before: $holes"
 	mg_hook 2 'echo two >>a.txt; setfattr -n user.app -v two a.txt; rm hardlink.bin
 ln -sf elsewhere link-to-a; rm -r d/empty; exit 3'
 	sf_conf "$TD/b.ini" "$B" 2
@@ -186,6 +201,8 @@ ln -sf elsewhere link-to-a; rm -r d/empty; exit 3'
 	[ "$(cat "$B/schema_version.txt")" = 1 ]
 	[ ! -e "$B/.volinit/dirty" ]
 	[ ! -e "$B/.volinit/snapshot" ]
+	echo "sparse.bin after the restore: $(sf_holes "$fs" "$B/sparse.bin")"
+	[ "$(sf_holes "$fs" "$B/sparse.bin")" = "$holes" ]
 	took=$(sf_converge 10 "$before" mg_listing "$A")
 	echo "A saw the restored volume after ${took} s"
 }

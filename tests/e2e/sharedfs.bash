@@ -13,9 +13,9 @@
 # skip with that line), SF_TIMES (setup measurements, printed by the tests).
 
 : "${SF_WAIT:=30}"
-SF_NETNS=volinit-sharedfs-$$
+: "${SF_NETNS:=volinit-sharedfs-$$}"
 SF_MFS_IP=10.254.21.1
-SF_GV=volinit-e2e-$$
+: "${SF_GV:=volinit-e2e-$$}"
 
 # sf_umount DIR: unmounted, lazily when busy (a process of a failed test
 # still in it).
