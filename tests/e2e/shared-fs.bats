@@ -230,6 +230,20 @@ status_names_a() {
 	[[ "$output" == *"filesystem: $type, locks shared"* ]]
 }
 
+# sf_stuck PID PID OUT OUT: where the starters are (a wait that timed out).
+sf_stuck() {
+	local p
+	for p in "$1" "$2"; do
+		echo "pid $p: $(tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null) wchan=$(cat "/proc/$p/wchan" 2>/dev/null)"
+		cat "/proc/$p/stack" 2>/dev/null | head -12
+		timeout 3 strace -p "$p" -o "$TD/stuck.$p" 2>/dev/null &
+		sleep 0.5
+		head -3 "$TD/stuck.$p" 2>/dev/null
+	done
+	echo "A said:"; cat "$3"
+	echo "B said:"; cat "$4"
+}
+
 # Two starters on A and B at once on a volume at 1, ROUNDS rounds: the hook
 # runs once and both start. Skipped unless VOLINIT_SHAREDFS_RACE=1: B can
 # act on its client's cached view of what A left (a removed .volinit/dirty
@@ -251,9 +265,9 @@ racing_starters() {
 		sa=$MG_PID
 		mg_bg "$TD/rb$r.out" "$VOLINIT" -c "$TD/b.ini" -- true
 		sb=$MG_PID
-		mg_wait_exit "$sa"
+		mg_wait_exit "$sa" || { sf_stuck "$sa" "$sb" "$TD/ra$r.out" "$TD/rb$r.out"; return 1; }
 		ra=$MG_RC
-		mg_wait_exit "$sb"
+		mg_wait_exit "$sb" || { sf_stuck "$sa" "$sb" "$TD/ra$r.out" "$TD/rb$r.out"; return 1; }
 		rb=$MG_RC
 		hooks=$(wc -l <"$HLOG")
 		echo "round $r (snapshot = $snapshot): A $ra, B $rb, hook ran $hooks time(s)"

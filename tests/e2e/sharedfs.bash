@@ -11,6 +11,11 @@
 # Set: SF_BASE (the suite's directory), SF_GLUSTER_A/B, SF_MFS_A/B,
 # SF_BIND_A/B (the mounts), SF_*_WHY (why one could not be had: its tests
 # skip with that line), SF_TIMES (setup measurements, printed by the tests).
+# SF_GLUSTER_OPTS and SF_MFS_OPTS: mount options for both clients (to try
+# the clients' cache timeouts: entry-timeout=0,attribute-timeout=0,
+# negative-timeout=0; mfsattrcacheto=0,mfsentrycacheto=0,mfsdirentrycacheto=0).
+# SF_GLUSTER_SET: "KEY VALUE;KEY VALUE..." set on the volume before it is
+# mounted (the client's caching translators: performance.quick-read off...).
 
 : "${SF_WAIT:=30}"
 : "${SF_NETNS:=volinit-sharedfs-$$}"
@@ -63,13 +68,21 @@ sf_gluster_up() {
 		{ SF_GLUSTER_WHY="glusterd did not start"; return 1; }
 	sf_until "$SF_WAIT" gluster --mode=script pool list ||
 		{ SF_GLUSTER_WHY="glusterd did not answer within ${SF_WAIT}s"; return 1; }
-	gluster --mode=script volume create "$SF_GV" "$host:$SF_BASE/gluster/brick" force >&2 &&
-		gluster --mode=script volume start "$SF_GV" >&2 ||
-		{ SF_GLUSTER_WHY="gluster volume create/start failed"; return 1; }
+	gluster --mode=script volume create "$SF_GV" "$host:$SF_BASE/gluster/brick" force >&2 ||
+		{ SF_GLUSTER_WHY="gluster volume create failed"; return 1; }
+	local kv
+	while IFS= read -r -d ';' kv; do
+		[ -z "$kv" ] || gluster --mode=script volume set "$SF_GV" $kv >&2 ||
+			{ SF_GLUSTER_WHY="gluster volume set $kv failed"; return 1; }
+	done <<<"${SF_GLUSTER_SET:-};"
+	gluster --mode=script volume start "$SF_GV" >&2 ||
+		{ SF_GLUSTER_WHY="gluster volume start failed"; return 1; }
 	SF_GLUSTER_A=$SF_BASE/gluster/a
 	SF_GLUSTER_B=$SF_BASE/gluster/b
-	mount -t glusterfs "$host:/$SF_GV" "$SF_GLUSTER_A" &&
-		mount -t glusterfs "$host:/$SF_GV" "$SF_GLUSTER_B" ||
+	local o=()
+	[ -z "${SF_GLUSTER_OPTS:-}" ] || o=(-o "$SF_GLUSTER_OPTS")
+	mount -t glusterfs "${o[@]}" "$host:/$SF_GV" "$SF_GLUSTER_A" &&
+		mount -t glusterfs "${o[@]}" "$host:/$SF_GV" "$SF_GLUSTER_B" ||
 		{ SF_GLUSTER_WHY="mount -t glusterfs failed"; return 1; }
 	SF_TIMES+="glusterfs: glusterd, volume and two mounts in $(sf_took "$t0") s; "
 }
@@ -129,8 +142,10 @@ sf_mfs_up() {
 		{ SF_MFS_WHY="mfschunkserver did not start"; return 1; }
 	SF_MFS_A=$m/a
 	SF_MFS_B=$m/b
-	"${ns[@]}" mfsmount "$SF_MFS_A" -H "$SF_MFS_IP" >&2 &&
-		"${ns[@]}" mfsmount "$SF_MFS_B" -H "$SF_MFS_IP" >&2 ||
+	local o=()
+	[ -z "${SF_MFS_OPTS:-}" ] || o=(-o "$SF_MFS_OPTS")
+	"${ns[@]}" mfsmount "$SF_MFS_A" -H "$SF_MFS_IP" "${o[@]}" >&2 &&
+		"${ns[@]}" mfsmount "$SF_MFS_B" -H "$SF_MFS_IP" "${o[@]}" >&2 ||
 		{ SF_MFS_WHY="mfsmount failed"; return 1; }
 	# Writable once the chunkserver has registered: written through A,
 	# read through B.
