@@ -207,6 +207,49 @@ ln -sf elsewhere link-to-a; rm -r d/empty; exit 3'
 	echo "A saw the restored volume after ${took} s"
 }
 
+# A's migration is SIGKILLed in the middle of a step (its node dies): B
+# finds .volinit/dirty and the snapshot A took, knows it for A's by its id
+# (inode and change time, as the server has them), restores it and
+# migrates, the step once more and whole.
+killed_on_a_restored_on_b() {
+	local fs=$1
+	sf_pick "$fs"
+	echo 1 >"$A/schema_version.txt"
+	echo base >"$A/data.txt"
+	ln "$A/data.txt" "$A/linked"
+	# The first run stops in the middle (until killed, by its pid).
+	mg_hook 2 "echo half >>data.txt
+[ -e '$TD/once' ] || { : >'$TD/once'; echo \$\$ >'$TD/hook.pid'; : >started; while :; do sleep 1; done; }
+echo two >>data.txt"
+	sf_conf "$TD/a.ini" "$A" 2
+	local before
+	before=$(mg_listing "$A")
+	mg_bg "$TD/a.out" "$VOLINIT" migrate -c "$TD/a.ini"
+	local avi=$MG_PID
+	wait_for_file "$A/started"
+	rm -f "$A/started"
+	kill -KILL "$avi" "$(cat "$TD/hook.pid")"
+	mg_wait_exit "$avi"
+	[ -e "$A/.volinit/dirty" ]
+	[ -d "$A/.volinit/snapshot" ]
+	local id
+	id=$(jq -r .snapshot "$A/.volinit/dirty")
+	echo "snapshot id in the marker: $id"
+	sf_conf "$TD/b.ini" "$B" 2
+	run vi migrate -c "$TD/b.ini"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"left it dirty"*"restoring its snapshot"* ]]
+	[ "$(cat "$B/schema_version.txt")" = 2 ]
+	[ "$(cat "$B/data.txt")" = "base
+half
+two" ]
+	[ "$(stat -c %h "$B/linked")" = 2 ]
+	[ ! -e "$B/.volinit/dirty" ]
+	[ ! -e "$B/.volinit/snapshot" ]
+	[ "$(grep -c . "$HLOG")" -eq 2 ]
+}
+
 # status through B names A's app (host, pid, image) and the filesystem.
 status_names_a() {
 	local fs=$1 type=$2
@@ -292,6 +335,10 @@ racing_starters() {
 	restored_from_snapshot gluster
 }
 
+@test "glusterfs: A's migration SIGKILLed mid-step; B restores A's snapshot (its id as the server has it) and migrates" {
+	killed_on_a_restored_on_b gluster
+}
+
 @test "glusterfs: status and --dry-run through B name A's app and the filesystem" {
 	status_names_a gluster fuse.glusterfs
 }
@@ -314,6 +361,10 @@ racing_starters() {
 
 @test "moosefs: a failing step on B is restored from the snapshot (82), hard links, symlinks, xattrs" {
 	restored_from_snapshot mfs
+}
+
+@test "moosefs: A's migration SIGKILLed mid-step; B restores A's snapshot (its id as the server has it) and migrates" {
+	killed_on_a_restored_on_b mfs
 }
 
 @test "moosefs: status and --dry-run through B name A's app and the filesystem" {
