@@ -102,6 +102,31 @@ fb_restore_case() {
 	[ "$(grep -c 'renameat2(' "$TD/ok.trace")" -eq "$(grep -c 'renameat2(.*INJECTED' "$TD/ok.trace")" ]
 }
 
+@test "renameat2 flags refused: a snapshot/ still there when the new one is published is never renamed over (73, it stays, nothing changed)" {
+	fb_fixture
+	mg_hook 2 'echo two >>a.txt'
+	mg_conf 2
+	# An old snapshot/ (a crash after a finished migration) that the
+	# put-aside's plain rename does not move (injected: it answers 0 and
+	# does nothing; the holders file's rename is the first renameat).
+	mkdir -m 0700 "$VOL/.volinit"
+	mkdir "$VOL/.volinit/snapshot"
+	echo old >"$VOL/.volinit/snapshot/marker"
+	local before
+	before=$(mg_listing "$VOL")
+	fb_run "$TD/t.trace" -e inject=renameat2:error=EINVAL -e inject=renameat:retval=0:when=2 -- migrate -c "$CONF"
+	grep -E 'renameat\(.*"snapshot",.*"snapshot.del\..*= 0 \(INJECTED\)' "$TD/t.trace"
+	grep -E 'newfstatat\(.*"snapshot", \{st_mode=S_IFDIR' "$TD/t.trace"
+	[ "$status" -eq 73 ]
+	[ "$(grep -c '^volinit: FATAL' <<<"$output")" -eq 1 ]
+	[[ "$output" == *"FATAL"*"cannot take the snapshot: .volinit/snapshot: File exists"* ]]
+	[ "$(cat "$VOL/.volinit/snapshot/marker")" = old ]
+	[ ! -e "$VOL/.volinit/snapshot.tmp" ]
+	diff <(echo "$before") <(mg_listing "$VOL")
+	[ ! -s "$HLOG" ]
+	[ "$(mg_version)" = 1 ]
+}
+
 @test "FICLONE and copy_file_range refused (EOPNOTSUPP): data copied by read and write, holes stay holes; restored (82), migrated" {
 	fb_restore_case -e inject=ioctl:error=EOPNOTSUPP -e inject=copy_file_range:error=EOPNOTSUPP
 	grep -q 'copy_file_range(.*INJECTED' "$TD/fail.trace"
