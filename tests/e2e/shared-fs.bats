@@ -50,6 +50,11 @@ sf_pick() {
 	mfs) why=$SF_MFS_WHY a=$SF_MFS_A b=$SF_MFS_B ;;
 	bind) why=$SF_BIND_WHY a=$SF_BIND_A b=$SF_BIND_B ;;
 	esac
+	# A setup that failed fails the test; what cannot be had skips it.
+	if [[ "$why" == FAILED:* ]]; then
+		echo "$1: setup $why" >&2
+		return 1
+	fi
 	[ -z "$why" ] || skip "$1: $why"
 	[ -n "$a" ] && mountpoint -q "$a" && mountpoint -q "$b" || {
 		echo "$1: not mounted" >&2

@@ -10,7 +10,7 @@
 #
 # Set: SF_BASE (the suite's directory), SF_GLUSTER_A/B, SF_MFS_A/B,
 # SF_BIND_A/B (the mounts), SF_*_WHY (why one could not be had: its tests
-# skip with that line), SF_TIMES (setup measurements, printed by the tests).
+# skip with that line; "FAILED: ..." when its setup failed: they fail), SF_TIMES (setup measurements, printed by the tests).
 # SF_GLUSTER_OPTS and SF_MFS_OPTS: mount options for both clients (to try
 # the clients' cache timeouts: entry-timeout=0,attribute-timeout=0,
 # negative-timeout=0; mfsattrcacheto=0,mfsentrycacheto=0,mfsdirentrycacheto=0).
@@ -65,25 +65,25 @@ sf_gluster_up() {
 	host=$(hostname)
 	mkdir -p "$SF_BASE/gluster/brick" "$SF_BASE/gluster/a" "$SF_BASE/gluster/b"
 	glusterd -p "$SF_BASE/gluster/glusterd.pid" --log-file="$SF_BASE/gluster/glusterd.log" ||
-		{ SF_GLUSTER_WHY="glusterd did not start"; return 1; }
+		{ SF_GLUSTER_WHY="FAILED: glusterd did not start"; return 1; }
 	sf_until "$SF_WAIT" gluster --mode=script pool list ||
-		{ SF_GLUSTER_WHY="glusterd did not answer within ${SF_WAIT}s"; return 1; }
+		{ SF_GLUSTER_WHY="FAILED: glusterd did not answer within ${SF_WAIT}s"; return 1; }
 	gluster --mode=script volume create "$SF_GV" "$host:$SF_BASE/gluster/brick" force >&2 ||
-		{ SF_GLUSTER_WHY="gluster volume create failed"; return 1; }
+		{ SF_GLUSTER_WHY="FAILED: gluster volume create failed"; return 1; }
 	local kv
 	while IFS= read -r -d ';' kv; do
 		[ -z "$kv" ] || gluster --mode=script volume set "$SF_GV" $kv >&2 ||
-			{ SF_GLUSTER_WHY="gluster volume set $kv failed"; return 1; }
+			{ SF_GLUSTER_WHY="FAILED: gluster volume set $kv failed"; return 1; }
 	done <<<"${SF_GLUSTER_SET:-};"
 	gluster --mode=script volume start "$SF_GV" >&2 ||
-		{ SF_GLUSTER_WHY="gluster volume start failed"; return 1; }
+		{ SF_GLUSTER_WHY="FAILED: gluster volume start failed"; return 1; }
 	SF_GLUSTER_A=$SF_BASE/gluster/a
 	SF_GLUSTER_B=$SF_BASE/gluster/b
 	local o=()
 	[ -z "${SF_GLUSTER_OPTS:-}" ] || o=(-o "$SF_GLUSTER_OPTS")
 	mount -t glusterfs "${o[@]}" "$host:/$SF_GV" "$SF_GLUSTER_A" &&
 		mount -t glusterfs "${o[@]}" "$host:/$SF_GV" "$SF_GLUSTER_B" ||
-		{ SF_GLUSTER_WHY="mount -t glusterfs failed"; return 1; }
+		{ SF_GLUSTER_WHY="FAILED: mount -t glusterfs failed"; return 1; }
 	SF_TIMES+="glusterfs: glusterd, volume and two mounts in $(sf_took "$t0") s; "
 }
 
@@ -113,7 +113,7 @@ sf_mfs_up() {
 	mkdir -p "$m/master" "$m/cs" "$m/hdd" "$m/a" "$m/b"
 	ip netns add "$SF_NETNS" && ip -n "$SF_NETNS" link set lo up &&
 		ip -n "$SF_NETNS" addr add "$SF_MFS_IP/32" dev lo ||
-		{ SF_MFS_WHY="cannot make a network namespace for MooseFS"; return 1; }
+		{ SF_MFS_WHY="FAILED: cannot make a network namespace for MooseFS"; return 1; }
 	touch "$m/netns"
 	cp /var/lib/mfs/metadata.mfs.empty "$m/master/metadata.mfs"
 	echo "*	/	rw,alldirs,admin,maproot=0:0" >"$m/exports.cfg"
@@ -137,20 +137,20 @@ sf_mfs_up() {
 	EOF
 	local ns=(nsenter --net=/run/netns/"$SF_NETNS")
 	"${ns[@]}" mfsmaster -c "$m/master.cfg" start >&2 ||
-		{ SF_MFS_WHY="mfsmaster did not start"; return 1; }
+		{ SF_MFS_WHY="FAILED: mfsmaster did not start"; return 1; }
 	"${ns[@]}" mfschunkserver -c "$m/chunkserver.cfg" start >&2 ||
-		{ SF_MFS_WHY="mfschunkserver did not start"; return 1; }
+		{ SF_MFS_WHY="FAILED: mfschunkserver did not start"; return 1; }
 	SF_MFS_A=$m/a
 	SF_MFS_B=$m/b
 	local o=()
 	[ -z "${SF_MFS_OPTS:-}" ] || o=(-o "$SF_MFS_OPTS")
 	"${ns[@]}" mfsmount "$SF_MFS_A" -H "$SF_MFS_IP" "${o[@]}" >&2 &&
 		"${ns[@]}" mfsmount "$SF_MFS_B" -H "$SF_MFS_IP" "${o[@]}" >&2 ||
-		{ SF_MFS_WHY="mfsmount failed"; return 1; }
+		{ SF_MFS_WHY="FAILED: mfsmount failed"; return 1; }
 	# Writable once the chunkserver has registered: written through A,
 	# read through B.
 	sf_until "$SF_WAIT" sh -c "echo ready >'$SF_MFS_A/.ready' && grep -qx ready '$SF_MFS_B/.ready'" ||
-		{ SF_MFS_WHY="MooseFS not writable within ${SF_WAIT}s"; return 1; }
+		{ SF_MFS_WHY="FAILED: MooseFS not writable within ${SF_WAIT}s"; return 1; }
 	rm -f "$SF_MFS_A/.ready"
 	SF_TIMES+="moosefs: master, chunkserver and two mounts in $(sf_took "$t0") s; "
 }
@@ -180,7 +180,7 @@ sf_bind_up() {
 	# subtype: as mounted by fusermount (a user's mount); as root without
 	# it the type is plain "fuse", which volinit cannot tell.
 	bindfs -o subtype=bindfs "$b/dir" "$SF_BIND_A" && bindfs -o subtype=bindfs "$b/dir" "$SF_BIND_B" ||
-		{ SF_BIND_WHY="bindfs failed"; return 1; }
+		{ SF_BIND_WHY="FAILED: bindfs failed"; return 1; }
 }
 
 sf_bind_down() {
