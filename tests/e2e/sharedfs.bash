@@ -70,9 +70,11 @@ sf_gluster_up() {
 		{ SF_GLUSTER_WHY="FAILED: glusterd did not answer within ${SF_WAIT}s"; return 1; }
 	gluster --mode=script volume create "$SF_GV" "$host:$SF_BASE/gluster/brick" force >&2 ||
 		{ SF_GLUSTER_WHY="FAILED: gluster volume create failed"; return 1; }
-	local kv
+	local kv k val
 	while IFS= read -r -d ';' kv; do
-		[ -z "$kv" ] || gluster --mode=script volume set "$SF_GV" $kv >&2 ||
+		[ -n "$kv" ] || continue
+		read -r k val <<<"$kv"
+		gluster --mode=script volume set "$SF_GV" "$k" "$val" >&2 ||
 			{ SF_GLUSTER_WHY="FAILED: gluster volume set $kv failed"; return 1; }
 	done <<<"${SF_GLUSTER_SET:-};"
 	gluster --mode=script volume start "$SF_GV" >&2 ||
