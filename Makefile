@@ -31,7 +31,7 @@ HELPER_BINS = $(HELPER_SRCS:tests/helpers/%.c=$(BUILD)/helpers/%)
 
 ALL_CFLAGS = $(WARN) $(DEFS) $(PKG_CFLAGS) $(CFLAGS)
 
-.PHONY: all static check unit integration e2e e2e-podman e2e-docker sanitize fuzz-replay install clean fuzz bench demo demo-container deps test-deps helpers \
+.PHONY: all static check unit integration e2e e2e-podman e2e-docker e2e-sharedfs sanitize fuzz-replay install clean fuzz bench demo demo-container deps test-deps helpers \
 	release release-deps release-check release-repro image
 all: deps $(BUILD)/volinit
 
@@ -84,16 +84,20 @@ integration: test-deps $(BUILD)/volinit $(BUILD)/volinit-static helpers
 
 # The container suites: podman (tests/e2e/*.bats but docker*) and Docker
 # Engine with docker-compose on a private daemon (tests/e2e/docker*.bats).
-E2E_PODMAN = $(filter-out tests/e2e/docker%,$(wildcard tests/e2e/*.bats))
+E2E_PODMAN = $(filter-out tests/e2e/docker% tests/e2e/shared-fs.bats,$(wildcard tests/e2e/*.bats))
 E2E_DOCKER = $(wildcard tests/e2e/docker*.bats)
 E2E_ENV = VOLINIT_STATIC=$(abspath $(BUILD)/volinit-static) HELPERS=$(abspath $(BUILD)/helpers)
-e2e: e2e-podman e2e-docker
+e2e: e2e-podman e2e-docker e2e-sharedfs
 e2e-podman: test-deps $(BUILD)/volinit-static helpers
 	@sh tools/deps.sh e2e
 	$(E2E_ENV) bats $(E2E_PODMAN)
 e2e-docker: test-deps $(BUILD)/volinit-static helpers
 	@sh tools/deps.sh docker
 	$(E2E_ENV) bats $(E2E_DOCKER)
+# GlusterFS, MooseFS and bindfs on this machine, each mounted twice (two nodes).
+e2e-sharedfs: test-deps $(BUILD)/volinit helpers
+	@sh tools/deps.sh sharedfs
+	VOLINIT=$(abspath $(BUILD)/volinit) HELPERS=$(abspath $(BUILD)/helpers) bats tests/e2e/shared-fs.bats
 
 # The same unit and integration tests again under ASan and UBSan, built
 # with gcc and then with clang (whose UBSan also checks pointer arithmetic

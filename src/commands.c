@@ -72,8 +72,13 @@ int command_check(const struct config *cfg, bool json, const struct privs *privs
 				verified = rc == 0 ? "passed" : rc == 84 ? "failed" : NULL;
 			}
 		}
-		if (json)
+		if (json) {
 			report_check_json(v, &s.obs, action, rc, verified, i == 0);
+		} else if (s.obs.fs.type[0] && s.obs.fs.locks != FS_LOCKS_LOCAL) {
+			char fs[256];
+			report_fs(&s.obs, fs, sizeof(fs));
+			log_notice(v->name, "volume \"%s\" (%s): filesystem %s", v->name, v->path, fs);
+		}
 		if (rc && !first)
 			first = rc;
 		session_close(&s);
@@ -150,6 +155,10 @@ static int migrate_one(const struct volume_conf *v, const struct privs *hooks, b
 		rc = apply_decision(v, s.dirfd, &s.obs, &s.d, GUARD_MIGRATE, hooks, true);
 		if (rc == 0 && s.d.action == ACT_MIGRATE)
 			print_blockers(&s);
+		char fs[256];
+		report_fs(&s.obs, fs, sizeof(fs));
+		printf("  filesystem: %s%s\n", fs,
+		       v->single_node && s.obs.fs.locks != FS_LOCKS_LOCAL ? "; single_node = true" : "");
 	}
 	session_close(&s);
 	return rc;
@@ -207,7 +216,10 @@ int command_stamp(const struct config *cfg, const char *volume, const char *vers
 	}
 	struct session s;
 	int rc = session_open(&s, v, SESSION_EXCLUSIVE, GUARD_START);
-	if (rc == 0) {
+	if (rc == 0 && guard_locks_stay(v, &s.obs)) {
+		report_node_locks(v, &s.obs, "stamp");
+		rc = 73;
+	} else if (rc == 0) {
 		int dirfd = s.dirfd;
 		const struct observation obs = s.obs;
 		/* An operator's version: no window over it (window.h). */

@@ -67,6 +67,7 @@ static const struct key volume_keys[] = {
 	{ "verify", K_PATH, V(verify), 0, NULL },
 	{ "verify_timeout", K_SECONDS, V(verify_timeout), 0, NULL },
 	{ "readers", K_BASELINE, V(readers), V(has_readers), NULL },
+	{ "single_node", K_BOOL, V(single_node), 0, NULL },
 	{ NULL, 0, 0, 0, NULL },
 };
 

@@ -32,6 +32,7 @@ struct volume_conf {
 	bool snapshot;
 	unsigned lock_timeout;
 	bool require_mount;
+	bool single_node;    /* the operator says one node mounts it: volinit may act where its locks stay on this node */
 	char *verify;         /* the verify hook (absolute), or NULL */
 	unsigned verify_timeout; /* seconds before it is killed (failed) */
 	int32_t readers;     /* the oldest expected version that can run on what this image writes */

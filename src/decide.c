@@ -28,8 +28,8 @@ static struct decision compare(const struct volume_conf *v, int32_t found, int32
 	return d;
 }
 
-struct decision guard_decide(const struct volume_conf *v, const struct observation *obs,
-			     enum guard_purpose purpose)
+static struct decision decide(const struct volume_conf *v, const struct observation *obs,
+			      enum guard_purpose purpose)
 {
 	switch (obs->what) {
 	case OBS_VERSION:
@@ -68,6 +68,26 @@ struct decision guard_decide(const struct volume_conf *v, const struct observati
 		return refuse(83);
 	}
 	return refuse(70);
+}
+
+bool guard_locks_stay(const struct volume_conf *v, const struct observation *obs)
+{
+	return obs->fs.locks == FS_LOCKS_NODE && !v->single_node;
+}
+
+/* Any act (init, adopt, restore, migrate) where the locks would not keep
+ * another node out is refused (73); running at a compatible version never
+ * is. */
+struct decision guard_decide(const struct volume_conf *v, const struct observation *obs,
+			     enum guard_purpose purpose)
+{
+	struct decision d = decide(v, obs, purpose);
+	if (d.action != ACT_RUN && d.action != ACT_REFUSE && guard_locks_stay(v, obs)) {
+		d.action = ACT_REFUSE;
+		d.code = 73;
+		d.node_locks = true;
+	}
+	return d;
 }
 
 const char *guard_state_name(const struct volume_conf *v, const struct observation *obs)

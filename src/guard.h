@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "config.h"
+#include "fsinfo.h"
 #include "window.h"
 
 enum observed {
@@ -36,6 +37,7 @@ struct observation {
 	bool has_version; /* version holds the version file's value (also when dirty) */
 	struct window window; /* with has_version: which older images may run on it */
 	char detail[512];
+	struct fsinfo fs; /* the filesystem and how far its locks reach */
 };
 
 enum action {
@@ -52,6 +54,8 @@ struct decision {
 	int code;
 	int32_t from;     /* the version the volume is taken to hold */
 	bool has_from;
+	bool node_locks;  /* refused (73): it would act where its locks stay on this
+			     node (guard_locks_stay) */
 };
 
 /* Which purpose the decision serves: a start of PROGRAM, or the operator's
@@ -66,6 +70,11 @@ void guard_observe(const struct volume_conf *v, struct observation *obs, int *di
 /* Pure: the decision for an observation. */
 struct decision guard_decide(const struct volume_conf *v, const struct observation *obs,
 			     enum guard_purpose purpose);
+
+/* Pure: whether volinit must not act on the volume because its locks
+ * stay on this node while others may mount it (SPEC.md "Shared volumes"),
+ * and the config does not say that one node mounts it (single_node). */
+bool guard_locks_stay(const struct volume_conf *v, const struct observation *obs);
 
 /* The state's name in status output: current, older, newer, uninitialized,
  * unversioned, corrupt, unavailable, unreadable, dirty, moved. */

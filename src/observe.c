@@ -77,6 +77,7 @@ void guard_observe(const struct volume_conf *v, struct observation *obs, int *di
 		obs->what = (errno == ENOENT || errno == ENOTDIR) ? OBS_NO_PATH : OBS_UNREADABLE;
 		return;
 	}
+	fsinfo_of(*dirfd, &obs->fs);
 	if (v->require_mount) {
 		int m = volume_is_mountpoint_at(*dirfd);
 		if (m != 1) {

@@ -98,9 +98,33 @@ void report_unmigratable(const struct volume_conf *v, int32_t from, const char *
 	hint_destroy(v);
 }
 
+void report_node_locks(const struct volume_conf *v, const struct observation *obs,
+		       const char *what)
+{
+	log_fatal(73, v->name, "volume \"%s\" (%s): it would be written (%s), but its locks stay "
+			       "on this node: %s (%s); another node mounting it would not be kept out",
+		  v->name, v->path, what, obs->fs.type, obs->fs.why);
+	log_hint(v->name, "the data on the volume was not changed");
+	log_hint(v->name, "if only this node mounts the volume, say so in its section of the "
+			  "config: single_node = true; else mount it where locks reach every node "
+			  "(README: Shared volumes)");
+}
+
+void report_fs(const struct observation *obs, char *buf, size_t len)
+{
+	if (obs->fs.type[0])
+		fsinfo_text(&obs->fs, buf, len);
+	else
+		snprintf(buf, len, "not known (the volume could not be opened)");
+}
+
 void report_refusal(const struct volume_conf *v, const struct observation *obs,
 			  const struct decision *d)
 {
+	if (d->node_locks) {
+		report_node_locks(v, obs, guard_state_name(v, obs));
+		return;
+	}
 	switch (obs->what) {
 	case OBS_VERSION:
 	case OBS_EMPTY:
@@ -188,6 +212,20 @@ static void json_volume_start(struct jbuf *b, const struct volume_conf *v,
 	jbuf_printf(b, "%d", (int)v->expected);
 	jbuf_json_key(b, "state");
 	jbuf_json_str(b, guard_state_name(v, obs));
+	jbuf_json_key(b, "filesystem");
+	if (!obs->fs.type[0]) {
+		jbuf_puts(b, "null");
+		return;
+	}
+	jbuf_puts(b, "{");
+	jbuf_json_key(b, "type");
+	record_json_str(b, obs->fs.type, sizeof(obs->fs.type));
+	jbuf_json_key(b, "locks");
+	jbuf_json_str(b, fsinfo_locks_name(obs->fs.locks));
+	jbuf_json_key(b, "why");
+	record_json_str(b, obs->fs.why, sizeof(obs->fs.why));
+	jbuf_json_key(b, "single_node");
+	jbuf_puts(b, v->single_node ? "true}" : "false}");
 }
 
 /* One volume of check --json. action: what a start would do, or "locked"
@@ -292,6 +330,10 @@ void report_status_text(const struct volume_conf *v, const struct observation *o
 		window_text(v, obs);
 	printf("  %-13s %d\n", "expected:", (int)v->expected);
 	printf("  %-13s %s\n", "state:", guard_state_name(v, obs));
+	char fs[256];
+	report_fs(obs, fs, sizeof(fs));
+	printf("  %-13s %s%s\n", "filesystem:", text_escaped(fs),
+	       v->single_node && obs->fs.locks != FS_LOCKS_LOCAL ? "; single_node = true" : "");
 	if (d->action == ACT_REFUSE)
 		printf("  %-13s refuse (exit %d)\n", "a start:", d->code);
 	else if (d->action == ACT_MIGRATE)

@@ -3,6 +3,7 @@
 #define VOLINIT_REPORT_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "config.h"
@@ -12,6 +13,14 @@
 /* The one FATAL line (with d's code) and the hints for a refusal. */
 void report_refusal(const struct volume_conf *v, const struct observation *obs,
 		    const struct decision *d);
+
+/* The refusal (73) of an act (what: the volume's state, or "stamp") on a
+ * volume whose locks stay on this node (guard_locks_stay). */
+void report_node_locks(const struct volume_conf *v, const struct observation *obs,
+		       const char *what);
+
+/* The filesystem's line of status, check and --dry-run, into buf. */
+void report_fs(const struct observation *obs, char *buf, size_t len);
 
 /* The refusal (80) of a volume at version from that no chain of hooks can
  * bring to expected; why says what is missing and what to do. */

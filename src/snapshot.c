@@ -22,9 +22,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/random.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
+#include <sys/vfs.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -33,6 +35,10 @@
 #define SNAPSHOT "snapshot"
 #define SNAPSHOT_TMP "snapshot.tmp"
 #define ASIDE "snapshot.del."
+
+#ifndef FUSE_SUPER_MAGIC
+#define FUSE_SUPER_MAGIC 0x65735546
+#endif
 
 #ifndef SYS_fchmodat2
 #define SYS_fchmodat2 452
@@ -84,6 +90,7 @@ struct copy {
 	unsigned labels_left; /* security labels the kernel chose (xattrs.h) */
 	int proc;             /* /proc/self/fd usable: 1, not: 0, not known yet: -1 */
 	int clone;            /* FICLONE works: 1, does not: 0, not known yet: -1 */
+	bool blocks_unknown;  /* st_blocks says nothing of holes (FUSE: MooseFS counts the size) */
 	bool into_volume;     /* a restore: what is kept there (mounts) stays */
 	struct stop stop;
 };
@@ -177,26 +184,37 @@ static int existing(struct copy *c, struct walk_entry *e, int *fd)
 	return 0;
 }
 
-/* Bytes [off, end) of in to the same offsets of out, in the kernel where
- * it can, else by read and write. */
-static int copy_range(int in, int out, off_t off, off_t end)
+static bool all_zero(const char *buf, size_t n)
 {
-	bool kernel = true;
+	return n == 0 || (buf[0] == 0 && memcmp(buf, buf + 1, n - 1) == 0);
+}
+
+/* Bytes [off, end) of in to the same offsets of out, in the kernel where
+ * it can (copy_file_range), else by read and write: where the kernel
+ * refuses it (EXDEV, ENOSYS, EINVAL, EOPNOTSUPP: FUSE and network
+ * filesystems without it) or stops short of end (it answers 0 where it
+ * cannot copy, which read then tells from an end of file). sparse: read
+ * and write only, and a chunk of zeros read is not written, so that it
+ * stays a hole (the caller sets the size): for a file with holes that the
+ * filesystem cannot locate (no SEEK_DATA). */
+static int copy_range(int in, int out, off_t off, off_t end, bool sparse)
+{
+	bool kernel = !sparse;
 	static char buf[65536];
 	while (off < end) {
 		ssize_t n;
 		if (kernel) {
 			off64_t a = off, b = off;
 			n = copy_file_range(in, &a, out, &b, (size_t)(end - off), 0);
-			if (n < 0 && (errno == EXDEV || errno == ENOSYS || errno == EINVAL ||
-				      errno == EOPNOTSUPP)) {
+			if ((n < 0 && (errno == EXDEV || errno == ENOSYS || errno == EINVAL ||
+				       errno == EOPNOTSUPP)) || n == 0) {
 				kernel = false;
 				continue;
 			}
 		} else {
 			size_t want = (size_t)(end - off) < sizeof(buf) ? (size_t)(end - off) : sizeof(buf);
 			n = pread(in, buf, want, off);
-			for (ssize_t w = 0; n > 0 && w < n;) {
+			for (ssize_t w = 0; n > 0 && w < n && !(sparse && all_zero(buf, (size_t)n));) {
 				ssize_t k = pwrite(out, buf + w, (size_t)(n - w), off + w);
 				if (k < 0 && errno == EINTR)
 					continue;
@@ -216,8 +234,13 @@ static int copy_range(int in, int out, off_t off, off_t end)
 	return 0;
 }
 
-/* FICLONE where it works; else only the data extents (SEEK_DATA,
- * SEEK_HOLE) of a file with holes, which stay holes. */
+/* FICLONE where it works (any error: not on this filesystem, copied);
+ * else only the data extents (SEEK_DATA, SEEK_HOLE) of a file with holes
+ * (by its blocks; on FUSE, whose drivers may count the size as blocks,
+ * any file), which stay holes. Where the filesystem cannot say where the holes are
+ * (SEEK_DATA refused; one extent of data said to cover a file whose blocks
+ * do not, as the kernel's generic llseek answers; an extent that does not
+ * end after it begins), the file is read whole and its zeros left holes. */
 static int copy_data(struct copy *c, int in, int out, const struct stat *st)
 {
 	if (c->clone != 0) {
@@ -231,25 +254,28 @@ static int copy_data(struct copy *c, int in, int out, const struct stat *st)
 	off_t size = st->st_size;
 	if (size == 0)
 		return 0;
-	if ((off_t)st->st_blocks * 512 >= size)
-		return copy_range(in, out, 0, size);
+	if ((off_t)st->st_blocks * 512 >= size && !c->blocks_unknown)
+		return copy_range(in, out, 0, size, false);
 	off_t off = 0;
 	int err = 0;
 	while (!err && off < size) {
 		off_t data = lseek(in, off, SEEK_DATA);
 		if (data < 0 && errno == ENXIO)
 			break; /* holes to the end */
-		if (data < 0)
-			return errno == EINVAL || errno == EOPNOTSUPP ? copy_range(in, out, off, size)
-								       : errno;
-		if (data >= size)
-			break;
-		off_t hole = lseek(in, data, SEEK_HOLE);
+		if (data < 0 && errno != EINVAL && errno != EOPNOTSUPP)
+			return errno;
+		off_t hole = data < 0 ? size : lseek(in, data, SEEK_HOLE);
 		if (hole < 0)
 			return errno;
 		if (hole > size)
 			hole = size;
-		err = copy_range(in, out, data, hole);
+		if (data < 0 || hole <= data || (off == 0 && data == 0 && hole == size)) {
+			err = copy_range(in, out, 0, size, true);
+			break;
+		}
+		if (data >= size)
+			break;
+		err = copy_range(in, out, data, hole, false);
 		off = hole;
 	}
 	if (!err && ftruncate(out, size) != 0)
@@ -512,7 +538,9 @@ static int copy_step(void *ctx, enum walk_event ev, struct walk_entry *e)
 static int copy_volume(int src, int dst, const struct stat *state, bool into_volume,
 		       int *stop, char *where, size_t len)
 {
+	struct statfs fs;
 	struct copy c = { .dstroot = dst, .proc = -1, .clone = -1, .into_volume = into_volume,
+			  .blocks_unknown = fstatfs(src, &fs) == 0 && fs.f_type == FUSE_SUPER_MAGIC,
 			  .stop = { .may = stop != NULL } };
 	snprintf(where, len, ".");
 	int err = walk_tree(src, dst, state, copy_step, &c, where, len);
@@ -623,17 +651,49 @@ static void remove_leftovers(int sfd)
 	walk_list_free(&names);
 }
 
+/* from renamed to to in .volinit/ (sfd), never over an existing to:
+ * renameat2 RENAME_NOREPLACE, or, where the filesystem takes no rename
+ * flags (EINVAL: FUSE drivers without them, the kernel's NFS and CephFS
+ * clients), to looked for and a plain rename when it is absent. That is as
+ * sound under the exclusive lock, which every caller holds: no other
+ * volinit works in .volinit/, and no one else may create there (root's,
+ * 0700). Returns 0 or an errno value (EEXIST: to is there). */
+static int rename_noreplace(int sfd, const char *from, const char *to)
+{
+	if (renameat2(sfd, from, sfd, to, RENAME_NOREPLACE) == 0)
+		return 0;
+	if (errno != EINVAL && errno != ENOSYS)
+		return errno;
+	struct stat st;
+	if (fstatat(sfd, to, &st, AT_SYMLINK_NOFOLLOW) == 0)
+		return EEXIST;
+	if (errno != ENOENT)
+		return errno;
+	return renameat(sfd, from, sfd, to) == 0 ? 0 : errno;
+}
+
+/* A name for snapshot/ put aside that no other volinit, on this node or
+ * another mounting the volume, picks: pid, time and random bits. */
+static void aside_name(char *buf, size_t len)
+{
+	struct timespec now;
+	clock_gettime(CLOCK_REALTIME, &now);
+	unsigned long long r = 0;
+	if (getrandom(&r, sizeof(r), GRND_NONBLOCK) != (ssize_t)sizeof(r))
+		r = (unsigned long long)now.tv_nsec * 2654435761u;
+	snprintf(buf, len, ASIDE "%ld.%ld%09ld.%016llx", (long)getpid(), (long)now.tv_sec,
+		 now.tv_nsec, r);
+}
+
 /* snapshot/ renamed aside, durably: from then on there is no snapshot,
  * whatever happens to the deletion. */
 static int put_aside(int sfd)
 {
-	char aside[64];
-	struct timespec now;
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	snprintf(aside, sizeof(aside), ASIDE "%ld.%ld%09ld", (long)getpid(), (long)now.tv_sec,
-		 now.tv_nsec);
-	if (renameat2(sfd, SNAPSHOT, sfd, aside, RENAME_NOREPLACE) != 0)
-		return errno == ENOENT ? 0 : errno;
+	char aside[96];
+	aside_name(aside, sizeof(aside));
+	int err = rename_noreplace(sfd, SNAPSHOT, aside);
+	if (err)
+		return err == ENOENT ? 0 : err;
 	return fsync(sfd) == 0 ? 0 : errno;
 }
 
@@ -667,12 +727,17 @@ static int measure_step(void *ctx, enum walk_event ev, struct walk_entry *e)
 	return 0;
 }
 
-/* "INO:bSEC.NSEC" (birth time) or "INO:cSEC.NSEC" (change time) of fd. The
- * device is left out: it may change when the volume is mounted again. */
+/* "INO:bSEC.NSEC" (birth time) or "INO:cSEC.NSEC" (change time, where the
+ * filesystem keeps no birth time: FUSE, NFS, tmpfs before 5.18) of fd. The
+ * device is left out: it may change when the volume is mounted again. The
+ * attributes are the server's (AT_STATX_FORCE_SYNC), not a client's
+ * cached or locally updated ones: another node mounting the volume checks
+ * the same id before it restores. */
 static int id_of(int fd, char *id, size_t len)
 {
 	struct statx sx;
-	if (statx(fd, "", AT_EMPTY_PATH, STATX_INO | STATX_BTIME | STATX_CTIME, &sx) != 0)
+	if (statx(fd, "", AT_EMPTY_PATH | AT_STATX_FORCE_SYNC,
+		  STATX_INO | STATX_BTIME | STATX_CTIME, &sx) != 0)
 		return errno;
 	bool born = sx.stx_mask & STATX_BTIME;
 	struct statx_timestamp t = born ? sx.stx_btime : sx.stx_ctime;
@@ -742,8 +807,8 @@ static int take(const struct volume_conf *v, int voldirfd, struct walk_list *mou
 		err = copy_volume(voldirfd, dst, &state, false, stop, where, wlen);
 	if (!err)
 		snprintf(where, wlen, ".volinit/%s", SNAPSHOT);
-	if (!err && renameat2(sfd, SNAPSHOT_TMP, sfd, SNAPSHOT, RENAME_NOREPLACE) != 0)
-		err = errno;
+	if (!err)
+		err = rename_noreplace(sfd, SNAPSHOT_TMP, SNAPSHOT);
 	if (!err && fsync(sfd) != 0)
 		err = errno;
 	if (!err && len)

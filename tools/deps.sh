@@ -1,11 +1,13 @@
 #!/bin/sh
 # Installs the Debian packages a profile needs when run as root with apt-get,
 # otherwise names the exact command to run.
-# Usage: deps.sh build|test|e2e|docker|release|fuzz|bench
+# Usage: deps.sh build|test|e2e|docker|release|fuzz|bench|sharedfs
 # (build: what compiling volinit needs; test: what the unit and integration
 # suites need besides; docker: Docker Engine and Compose for the docker e2e
 # files; release: the arm64 cross compiler, arm64 libraries (multiarch) and
-# qemu-user-static for make release and release-check)
+# qemu-user-static for make release and release-check; sharedfs: GlusterFS,
+# MooseFS and bindfs for tests/e2e/shared-fs.bats, their services kept from
+# starting at install by the policy-rc.d below)
 set -eu
 case "${1:-build}" in
   build) pkgs="gcc libc6-dev make pkg-config libinih-dev libcap-dev" ;;
@@ -14,6 +16,7 @@ case "${1:-build}" in
   docker) pkgs="docker.io docker-compose tini busybox-static python3" ;;
   release) pkgs="gcc-aarch64-linux-gnu libc6-dev-arm64-cross binutils-aarch64-linux-gnu qemu-user-static libcap-dev:arm64 libinih-dev:arm64 libcmocka-dev:arm64 git file" ;;
   fuzz)  pkgs="clang libclang-rt-14-dev" ;;
+  sharedfs) pkgs="glusterfs-server glusterfs-client moosefs-master moosefs-chunkserver moosefs-client moosefs-metalogger bindfs fuse3 attr" ;;
   bench) pkgs="hyperfine tini dumb-init catatonit time binutils xfsprogs valgrind strace util-linux" ;;
   *) echo "deps.sh: unknown profile '$1'" >&2; exit 64 ;;
 esac
@@ -29,8 +32,8 @@ if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
   echo "deps: installing$missing" >&2
   export DEBIAN_FRONTEND=noninteractive
   [ -z "$arch_needed" ] || dpkg --add-architecture "$arch_needed"
-  # Installing docker.io must not start the machine's own dockerd: the tests
-  # start a private daemon of their own. A policy-rc.d that says no (101)
+  # Installing docker.io (or glusterfs-server, moosefs-master) must not start
+  # the machine's own daemon: the tests start private ones of their own. A policy-rc.d that says no (101)
   # while apt runs, unless the machine has one already.
   policy=""
   if [ ! -e /usr/sbin/policy-rc.d ]; then

@@ -13,7 +13,7 @@
 # wait_for_line), ns_init and the defaults of VOLINIT, HELPERS, PROBE and
 # VI_TIMEOUT come from there.
 # shellcheck source=helpers.bash
-source "$BATS_TEST_DIRNAME/helpers.bash"
+source "${BASH_SOURCE[0]%/*}/helpers.bash"
 
 mg_requires_root() {
 	if [ "$(id -u)" != 0 ]; then

@@ -45,6 +45,7 @@ static void defaults(void **state)
 	assert_true(v->snapshot);
 	assert_int_equal(v->lock_timeout, 60);
 	assert_false(v->require_mount);
+	assert_false(v->single_node);
 	assert_int_equal(cfg.on_refuse, REFUSE_EXIT);
 	assert_int_equal(cfg.log_format, LOG_TEXT);
 	assert_null(cfg.user);
@@ -65,7 +66,7 @@ static void every_key(void **state)
 		"path = /var/lib/postgresql/data/\nversion_file = PG_VERSION\nexpected = 15\n"
 		"on_missing = fail\nbaseline = 14 ; inline comment\non_older = migrate\n"
 		"on_newer = allow\nmigrations = /migrations\nsnapshot = off\nlock_timeout = 5\n"
-		"require_mount = true\n";
+		"require_mount = true\nsingle_node = yes\n";
 	assert_int_equal(load(&cfg, text), 0);
 	assert_int_equal(cfg.on_refuse, REFUSE_HOLD);
 	assert_int_equal(cfg.log_format, LOG_JSON);
@@ -86,6 +87,7 @@ static void every_key(void **state)
 	assert_false(v->snapshot);
 	assert_int_equal(v->lock_timeout, 5);
 	assert_true(v->require_mount);
+	assert_true(v->single_node);
 	config_free(&cfg);
 }
 

@@ -185,6 +185,47 @@ static void online_dirty_is_where_its_version_says(void **state)
 	assert_int_equal(d.code, 83);
 }
 
+/* Locks that stay on this node (bindfs, NFS with nolock): every act is
+ * refused (73, node_locks), running at a compatible version never is, and
+ * single_node = true lets it act. Shared, local and unknown act. */
+static void node_local_locks_refuse_acts(void **state)
+{
+	(void)state;
+	struct volume_conf v = volume(2);
+	v.on_older = OLDER_MIGRATE;
+	v.migrations = "/m";
+	struct observation older = seen(OBS_VERSION, 1), current = seen(OBS_VERSION, 2),
+			   empty = seen(OBS_EMPTY, 0), dirty = seen(OBS_DIRTY, 1);
+	dirty.snapshot = true;
+	struct observation *acts[] = { &older, &empty, &dirty };
+	enum action what[] = { ACT_MIGRATE, ACT_INIT, ACT_RESTORE };
+	for (int locks = FS_LOCKS_UNKNOWN; locks <= FS_LOCKS_NODE; locks++) {
+		for (int single = 0; single <= 1; single++) {
+			v.single_node = single;
+			bool stays = locks == FS_LOCKS_NODE && !single;
+			for (size_t i = 0; i < 3; i++) {
+				acts[i]->fs.locks = (enum fs_locks)locks;
+				struct decision d = guard_decide(&v, acts[i], GUARD_START);
+				assert_int_equal(guard_locks_stay(&v, acts[i]), stays);
+				assert_int_equal(d.action, stays ? ACT_REFUSE : what[i]);
+				assert_int_equal(d.code, stays ? 73 : 0);
+				assert_int_equal(d.node_locks, stays);
+			}
+			current.fs.locks = (enum fs_locks)locks;
+			struct decision d = guard_decide(&v, &current, GUARD_START);
+			assert_int_equal(d.action, ACT_RUN);
+			assert_false(d.node_locks);
+		}
+	}
+	/* A refusal for the volume's own state keeps its code. */
+	struct observation newer = seen(OBS_VERSION, 3);
+	newer.fs.locks = FS_LOCKS_NODE;
+	v.single_node = false;
+	struct decision d = guard_decide(&v, &newer, GUARD_START);
+	assert_int_equal(d.code, 81);
+	assert_false(d.node_locks);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -196,6 +237,7 @@ int main(void)
 		cmocka_unit_test(broken_volumes),
 		cmocka_unit_test(newer_inside_the_window_runs),
 		cmocka_unit_test(online_dirty_is_where_its_version_says),
+		cmocka_unit_test(node_local_locks_refuse_acts),
 	};
 	return cmocka_run_group_tests_name("guard", tests, NULL, NULL);
 }
