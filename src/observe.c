@@ -92,8 +92,15 @@ void guard_observe(const struct volume_conf *v, struct observation *obs, int *di
 		obs->what = OBS_STATE_MOVED;
 		return;
 	}
+	/* A client that caches entries and contents (FUSE: GlusterFS's
+	 * md-cache and quick-read) can still open a file another node removed,
+	 * or read what it replaced, for about a second: on a filesystem that
+	 * may be shared, whether volinit's files are there is what a readdir
+	 * says (the server answers it, and it refreshes what is then read by
+	 * name). Local filesystems are read as they are. */
+	bool cached = obs->fs.locks != FS_LOCKS_LOCAL;
 	struct version_read r;
-	int dirty = observe_dirty(*dirfd, obs);
+	int dirty = cached && state_listed(*dirfd, "dirty") == 0 ? 0 : observe_dirty(*dirfd, obs);
 	if (dirty < 0) {
 		/* Not a marker volinit wrote (a FIFO, a hard link): refused,
 		 * 73; detail names it. */
@@ -110,7 +117,10 @@ void guard_observe(const struct volume_conf *v, struct observation *obs, int *di
 		window_read(*dirfd, obs->version, &obs->window);
 		return;
 	}
-	version_read_at(*dirfd, v->version_file, &r);
+	if (cached && version_listed(*dirfd, v->version_file) == 0)
+		r = (struct version_read){ .status = VERSION_MISSING };
+	else
+		version_read_at(*dirfd, v->version_file, &r);
 	switch (r.status) {
 	case VERSION_OK:
 		obs->what = OBS_VERSION;

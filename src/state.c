@@ -722,3 +722,13 @@ void state_hint_moved(const struct volume_conf *v)
 			  "one whose journal.jsonl ends last and remove the others", v->path, v->path,
 		 VOLUME_STATE_DIR);
 }
+
+int state_listed(int voldirfd, const char *name)
+{
+	int sfd = state_open(voldirfd, false);
+	if (sfd < 0)
+		return errno == ENOENT || errno == ENOTDIR ? 0 : -1;
+	int rc = volume_lists(sfd, name);
+	close(sfd);
+	return rc;
+}

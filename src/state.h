@@ -46,6 +46,10 @@ int state_moved(int voldirfd, char *why, size_t len);
  * was not changed, and how an operator puts it back. */
 void state_hint_moved(const struct volume_conf *v);
 
+/* Whether .volinit/ lists name: volume_lists's answer (0 when there is
+ * no .volinit/). */
+int state_listed(int voldirfd, const char *name);
+
 /* 1 when .volinit/dirty exists (detail: its fields as volinit's JSON in
  * printable ASCII, or {"unreadable":true}), 0 when not (or when .volinit
  * is not a directory that could hold it), -1 when it is there but is not a

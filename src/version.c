@@ -284,3 +284,14 @@ void version_remove_tmp(int dirfd, const char *name)
 	volume_remove_tmp(pfd);
 	parent_close(pfd, dirfd);
 }
+
+int version_listed(int dirfd, const char *name)
+{
+	const char *base;
+	int pfd = parent_at(dirfd, name, &base);
+	if (pfd < 0)
+		return errno == ENOENT ? 0 : -1;
+	int rc = volume_lists(pfd, base);
+	parent_close(pfd, dirfd);
+	return rc;
+}

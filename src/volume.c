@@ -75,6 +75,26 @@ void volume_remove_tmp(int dirfd)
 	closedir(d);
 }
 
+int volume_lists(int dirfd, const char *name)
+{
+	int fd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	DIR *d = fd < 0 ? NULL : fdopendir(fd);
+	if (!d) {
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	int found = 0;
+	struct dirent *e;
+	errno = 0;
+	while ((e = readdir(d)) != NULL)
+		found |= strcmp(e->d_name, name) == 0; /* on to the end: the whole listing */
+	int err = errno;
+	closedir(d);
+	errno = err;
+	return err ? -1 : found;
+}
+
 int volume_sync(int dirfd)
 {
 	return syncfs(dirfd) == 0 ? 0 : errno;

@@ -25,6 +25,12 @@ bool volume_is_tmp_name(const char *name);
  * directory: for a command that writes, under its lock. */
 void volume_remove_tmp(int dirfd);
 
+/* Whether the directory dirfd lists name: 1, 0, or -1 with errno. Reads
+ * the whole directory: on a client that caches entries (FUSE, NFS), a
+ * readdir is answered by the server and refreshes what the client then
+ * reads by name (SPEC.md "Shared volumes"). */
+int volume_lists(int dirfd, const char *name);
+
 /* Makes everything written on dirfd's filesystem durable (syncfs): what a
  * hook, a restore or the app wrote, before a record that vouches for it.
  * Returns 0 or an errno value (EIO when writeback failed since the last

@@ -293,13 +293,19 @@ sf_stuck() {
 }
 
 # Two starters on A and B at once on a volume at 1, ROUNDS rounds: the hook
-# runs once and both start. Skipped unless VOLINIT_SHAREDFS_RACE=1: B can
-# act on its client's cached view of what A left (a removed .volinit/dirty
-# still seen, 83), which the lock protocol is to close (issue 21). Prints
-# the outcome of every round.
+# runs once and both start: B decides on what A left, not on its client's
+# cached view (a removed .volinit/dirty still opened, 83; a replaced version
+# file still read, the hook run twice), since a look on a filesystem that
+# may be shared takes existence from a readdir (observe.c). Before that, 4
+# and 2 of 10 rounds failed on GlusterFS. Prints the outcome of every round.
 racing_starters() {
 	local fs=$1 snapshot=$2 rounds=${VOLINIT_SHAREDFS_ROUNDS:-5} r bad=0 sa sb ra rb hooks
-	[ "${VOLINIT_SHAREDFS_RACE:-}" = 1 ] || skip "the coherence race (set VOLINIT_SHAREDFS_RACE=1)"
+	# MooseFS: 1 in about 40 rounds, mfsmount never answers the FLUSH of a
+	# close() (the lock's release: volinit waits in request_wait_answer),
+	# a hang of the FUSE client that volinit cannot end; opt in.
+	if [ "$fs" = mfs ] && [ "${VOLINIT_SHAREDFS_RACE:-}" != 1 ]; then
+		skip "MooseFS: mfsmount may hang a close() (set VOLINIT_SHAREDFS_RACE=1)"
+	fi
 	sf_pick "$fs"
 	mg_hook 2 'echo two >>data.txt'
 	for ((r = 1; r <= rounds; r++)); do
