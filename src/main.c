@@ -5,6 +5,7 @@
 #include "commands.h"
 #include "config.h"
 #include "env.h"
+#include "howto.h"
 #include "journal.h"
 #include "lifecycle.h"
 #include "log.h"
@@ -144,6 +145,7 @@ int main(int argc, char **argv)
 	if (rc)
 		goto out;
 	log_setup(cfg.log_format, cli.verbosity);
+	howto_setup(&cfg, cli.config_file, cli.expects, cli.nexpects, cli.cmd == CMD_RUN);
 
 	switch (cli.cmd) {
 	case CMD_RUN: rc = run_program(&cli, &cfg); break;
