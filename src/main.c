@@ -10,6 +10,7 @@
 #include "lifecycle.h"
 #include "log.h"
 #include "privs.h"
+#include "report.h"
 #include "signals.h"
 #include "spawn.h"
 #include "startup.h"
@@ -146,6 +147,7 @@ int main(int argc, char **argv)
 		goto out;
 	log_setup(cfg.log_format, cli.verbosity);
 	howto_setup(&cfg, cli.config_file, cli.expects, cli.nexpects, cli.cmd == CMD_RUN);
+	report_unmounted(&cfg);
 
 	switch (cli.cmd) {
 	case CMD_RUN: rc = run_program(&cli, &cfg); break;

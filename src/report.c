@@ -128,6 +128,20 @@ void report_state_denied(const struct volume_conf *v, int voldirfd, int err)
 		 (unsigned)geteuid(), (unsigned)geteuid(), v->path, VOLUME_STATE_DIR);
 }
 
+void report_unmounted(const struct config *cfg)
+{
+	if (getpid() != 1)
+		return; /* on a host, a plain directory is a normal volume */
+	for (size_t i = 0; i < cfg->nvolumes; i++) {
+		const struct volume_conf *v = &cfg->volumes[i];
+		if (!v->require_mount && volume_is_mountpoint(v->path) == 0)
+			log_warn(v->name, "volume \"%s\": %s is not a mount point: what is written "
+					  "there stays in the container's own layer and goes with it "
+					  "(mount a volume: docker run -v VOLUME:%s; require_mount = true "
+					  "refuses instead)", v->name, v->path, v->path);
+	}
+}
+
 void report_refusal(const struct volume_conf *v, const struct observation *obs,
 			  const struct decision *d)
 {
@@ -348,7 +362,9 @@ void report_status_text(const struct volume_conf *v, const struct observation *o
 		       obs->what == OBS_DIRTY ? " (a migration step did not finish)" : "");
 	else
 		printf("  %-13s %s: none\n", "version:", text_escaped(v->version_file));
-	if (obs->has_version)
+	/* Only for an image or a volume that uses rolling updates. */
+	if (obs->has_version && state != REPORT_STATE_DENIED &&
+	    (v->has_readers || obs->window.state != WINDOW_CLOSED))
 		window_text(v, obs);
 	printf("  %-13s %d\n", "expected:", (int)v->expected);
 	printf("  %-13s %s\n", "state:", guard_state_name(v, obs));
@@ -416,7 +432,7 @@ void report_status_json(const struct volume_conf *v, const struct observation *o
 	else
 		jbuf_puts(&b, "null");
 	jbuf_json_key(&b, "readers");
-	if (obs->has_version)
+	if (obs->has_version && state != REPORT_STATE_DENIED)
 		jbuf_printf(&b, "%d", (int)obs->window.readers);
 	else
 		jbuf_puts(&b, "null");

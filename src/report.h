@@ -31,6 +31,11 @@ void report_restart(const struct config *cfg);
  * whose it is, and the two ways out. Nothing when err is another. */
 void report_state_denied(const struct volume_conf *v, int voldirfd, int err);
 
+/* As PID 1, one warning for each guarded path that is not a mount point
+ * (docker run without -v: the container's own layer), unless
+ * require_mount makes it a refusal. */
+void report_unmounted(const struct config *cfg);
+
 /* Where a volume that needs nothing is: "at N", or "empty (on_missing =
  * app: the program writes its version file)". */
 void report_at(const struct volume_conf *v, const struct decision *d, char *buf, size_t len);
