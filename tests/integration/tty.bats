@@ -133,3 +133,80 @@ EOF
 	wait_exit "$vpid"
 	assert_status 0
 }
+
+# catcher: a program that catches SIGTSTP, SIGTTIN, SIGTTOU and SIGCONT
+# and says so (as vim or a REPL would, without stopping), and exits 7 on
+# SIGINT.
+catcher() {
+	cat >"$T/catcher.py" <<'PY'
+import signal, sys
+def said(s, _):
+    print("got", signal.Signals(s).name, flush=True)
+for s in (signal.SIGTSTP, signal.SIGTTIN, signal.SIGTTOU, signal.SIGCONT):
+    signal.signal(s, said)
+signal.signal(signal.SIGINT, lambda *_: sys.exit(7))
+print("ready", flush=True)
+while True:
+    signal.pause()
+PY
+}
+
+@test "tty: kill -TSTP to volinit whose program catches it: passed on, volinit stops, the shell gets its prompt; fg continues both" {
+	catcher
+	shell <<'EOF'
+expect READY> $
+send "$V" -c "$CFG" -- python3 "$T/catcher.py" &\n
+expect ready\r\n
+send kill -TSTP %1\n
+expect got SIGTSTP\r\n
+expect Stopped
+send echo "state: $(ps -o stat= -p $(jobs -p %1))"\n
+expect state: T
+send fg\n
+expect got SIGCONT\r\n
+send \x03
+expect READY> $
+send echo "rc=$?"\n
+expect rc=7\r\n
+send exit\n
+eof
+EOF
+	[ "$status" -eq 0 ]
+	# SIGCONT reached the program once: volinit's own continue is not
+	# forwarded a second time.
+	[ "$(grep -c 'got SIGCONT' "$T/tty")" -eq 1 ]
+}
+
+@test "tty: kill -TTIN to 'volinit -g': the program's group gets SIGSTOP (it cannot catch it), volinit stops; fg continues both" {
+	catcher
+	shell <<'EOF'
+expect READY> $
+send "$V" -g -c "$CFG" -- python3 "$T/catcher.py" &\n
+expect ready\r\n
+send kill -TTIN %1\n
+expect Stopped
+send echo "states: $(ps -o stat= -p $(jobs -p %1)) $(ps -o stat= --ppid $(jobs -p %1))"\n
+expect states: T[^ ]* +T
+send fg\n
+expect got SIGCONT\r\n
+send \x03
+expect READY> $
+send echo "rc=$?"\n
+expect rc=7\r\n
+send exit\n
+eof
+EOF
+	[ "$status" -eq 0 ]
+	# Stopped by SIGSTOP: the program never saw SIGTTIN.
+	[ "$(grep -c 'got SIGTTIN' "$T/tty")" -eq 0 ]
+}
+
+@test "dumb-init's own shell_background tests (tests/compat/dumb-init) pass with volinit as dumb-init" {
+	/usr/bin/python3 -c 'import pytest' 2>/dev/null || skip "python3-pytest is not installed"
+	local d=$BATS_TEST_DIRNAME/../compat/dumb-init
+	run timeout -k 5 $((VI_TIMEOUT * 4)) env PATH="$d/bin:$PATH" VOLINIT="$VOLINIT" PYTHONPATH="$d" PYTHONDONTWRITEBYTECODE=1 \
+		/usr/bin/python3 -m pytest -p no:cacheprovider -q --rootdir "$d" "$d/tests/shell_background_test.py"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"4 passed"* ]]
+}
