@@ -15,6 +15,7 @@
 #include "spawn.h"
 #include "startup.h"
 #include "supervise.h"
+#include "termlog.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -178,6 +179,8 @@ int main(int argc, char **argv)
 	case CMD_STAMP: rc = command_stamp(&cfg, cli.args[0], cli.args[1]); break;
 	}
 out:
+	if (rc)
+		termlog_write(&cfg);
 	config_free(&cfg);
 	cli_free(&cli);
 	return rc;
