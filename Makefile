@@ -185,22 +185,28 @@ release-check: release test-deps $(REL_UNIT_arm64)
 release-repro: release-deps
 	@sh tests/e2e/release-repro.sh
 
-# A FROM scratch image holding only /volinit, per architecture:
-# volinit:VERSION-amd64, volinit:VERSION-arm64, and volinit:VERSION for this
-# machine's. IMAGE_ENGINE: docker when its daemon answers, else podman.
+# A FROM scratch image holding only /volinit, for this machine's
+# architecture unless IMAGE_ARCHES names more (IMAGE_ARCHES="amd64 arm64"):
+# volinit:VERSION-ARCH each, and volinit:VERSION for this machine's. Only a
+# foreign architecture needs the cross toolchain (tools/deps.sh release).
+# IMAGE_ENGINE: docker when its daemon answers, else podman.
 IMAGE_NAME   ?= volinit
+NATIVE_ARCH  := $(shell dpkg --print-architecture 2>/dev/null || echo amd64)
+IMAGE_ARCHES ?= $(NATIVE_ARCH)
 ifeq ($(origin IMAGE_ENGINE),undefined)
 IMAGE_ENGINE = $(eval IMAGE_ENGINE := $(shell docker info >/dev/null 2>&1 && echo docker || echo podman))$(IMAGE_ENGINE)
 endif
-image: release
-	@set -e; for a in $(REL_ARCHES); do \
+image: deps
+	@$(if $(filter-out $(NATIVE_ARCH),$(IMAGE_ARCHES)),sh tools/deps.sh release,true)
+	@$(MAKE) --no-print-directory $(IMAGE_ARCHES:%=$(RELEASE)/volinit-$(VERSION)-linux-%)
+	@set -e; for a in $(IMAGE_ARCHES); do \
 		ctx=$(RELEASE)/image-$$a; rm -rf $$ctx; mkdir -p $$ctx; \
 		cp $(RELEASE)/volinit-$(VERSION)-linux-$$a $$ctx/volinit; \
 		printf 'FROM scratch\nCOPY volinit /volinit\nENTRYPOINT ["/volinit"]\n' >$$ctx/Dockerfile; \
 		echo "== $(IMAGE_ENGINE) build $(IMAGE_NAME):$(VERSION)-$$a"; \
 		$(IMAGE_ENGINE) build -q --platform linux/$$a -t $(IMAGE_NAME):$(VERSION)-$$a $$ctx; \
 	done
-	$(IMAGE_ENGINE) tag $(IMAGE_NAME):$(VERSION)-$$(dpkg --print-architecture) $(IMAGE_NAME):$(VERSION)
+	$(if $(filter $(NATIVE_ARCH),$(IMAGE_ARCHES)),$(IMAGE_ENGINE) tag $(IMAGE_NAME):$(VERSION)-$(NATIVE_ARCH) $(IMAGE_NAME):$(VERSION))
 
 # volinit (dynamic, for the host) and volinit-static (static, stripped: the
 # one to copy into an image).

@@ -20,9 +20,21 @@ esac
 # The arm64 libraries come from Debian's arm64 archive (multiarch).
 arch_needed=""
 case " $pkgs " in *:arm64*) dpkg --print-foreign-architectures | grep -qx arm64 || arch_needed=arm64 ;; esac
+# A package is there when installed for the architecture it is asked for:
+# NAME:ARCH for that one, NAME for the machine's own (or "all"). A bare
+# dpkg-query NAME also matches another architecture's package (multiarch:
+# make release installs libcmocka-dev:arm64), which links nothing natively.
+native=$(dpkg --print-architecture)
+installed() {
+  case "$1" in
+    *:*) want=${1#*:} ;;
+    *) want="$native|all" ;;
+  esac
+  dpkg-query -W -f='${Status} ${Architecture}\n' "$1" 2>/dev/null | grep -Eq "ok installed ($want)\$"
+}
 missing=""
 for p in $pkgs; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing="$missing $p"
+  installed "$p" || missing="$missing $p"
 done
 [ -z "$missing" ] && exit 0
 if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
