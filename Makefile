@@ -31,7 +31,7 @@ HELPER_BINS = $(HELPER_SRCS:tests/helpers/%.c=$(BUILD)/helpers/%)
 
 ALL_CFLAGS = $(WARN) $(DEFS) $(PKG_CFLAGS) $(CFLAGS)
 
-.PHONY: all static check unit integration e2e e2e-podman e2e-docker sanitize fuzz-replay install clean fuzz bench demo demo-container deps test-deps helpers \
+.PHONY: all static check unit man-lint integration e2e e2e-podman e2e-docker sanitize fuzz-replay install clean fuzz bench demo demo-container deps test-deps helpers \
 	release release-deps release-check release-repro image
 all: deps $(BUILD)/volinit
 
@@ -114,7 +114,7 @@ fuzz-replay:
 	@sh tools/deps.sh fuzz
 	@sh tests/fuzz/replay.sh
 
-check: test-deps unit release-check integration e2e sanitize fuzz-replay
+check: test-deps unit man-lint release-check integration e2e sanitize fuzz-replay
 	@echo "make check: all suites passed"
 
 fuzz:
@@ -211,9 +211,15 @@ image: deps
 # volinit (dynamic, for the host) and volinit-static (static, stripped: the
 # one to copy into an image).
 install: $(BUILD)/volinit $(BUILD)/volinit-static
-	install -d $(DESTDIR)$(PREFIX)/bin
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1
 	install -m 0755 $(BUILD)/volinit $(DESTDIR)$(PREFIX)/bin/volinit
 	install -m 0755 $(BUILD)/volinit-static $(DESTDIR)$(PREFIX)/bin/volinit-static
+	install -m 0644 man/volinit.1 $(DESTDIR)$(PREFIX)/share/man/man1/volinit.1
+
+# The man page, mdoc: no warning from mandoc (its style notes, such as a
+# referenced manual this machine lacks, aside).
+man-lint: test-deps
+	mandoc -T lint -W warning man/volinit.1
 
 clean:
 	rm -rf build

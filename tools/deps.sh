@@ -9,7 +9,7 @@
 set -eu
 case "${1:-build}" in
   build) pkgs="gcc libc6-dev make pkg-config libinih-dev libcap-dev" ;;
-  test)  pkgs="libcmocka-dev bats util-linux strace jq python3 python3-pytest acl attr libcap2-bin python3-alembic python3-sqlalchemy" ;;
+  test)  pkgs="libcmocka-dev bats util-linux strace jq python3 python3-pytest mandoc acl attr libcap2-bin python3-alembic python3-sqlalchemy" ;;
   e2e)   pkgs="podman runc busybox-static uidmap python3-yaml catatonit python3-kubernetes postgresql-15" ;;
   docker) pkgs="docker.io docker-compose tini busybox-static python3" ;;
   release) pkgs="gcc-aarch64-linux-gnu libc6-dev-arm64-cross binutils-aarch64-linux-gnu qemu-user-static libcap-dev:arm64 libinih-dev:arm64 libcmocka-dev:arm64 git file" ;;
