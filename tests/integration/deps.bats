@@ -38,9 +38,10 @@ deps() {
 	echo "$output"
 }
 
+# The test profile's packages, as deps.sh lists them, each installed for amd64.
 all_test_pkgs() {
 	local p
-	for p in libcmocka-dev bats util-linux strace jq python3 python3-pytest acl attr libcap2-bin python3-alembic python3-sqlalchemy; do
+	for p in $(sed -n 's/^ *test) *pkgs="\(.*\)" ;;$/\1/p' "$VI_REPO/tools/deps.sh"); do
 		echo "$p amd64"
 	done
 }
