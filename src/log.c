@@ -56,8 +56,25 @@ const char *log_first_fatal(void)
 	return first_fatal;
 }
 
-/* One line of text (msg escaped as stderr shows it) into first_fatal: the
- * first FATAL line, then the first hint after it. */
+/* The text form of a line, without its newline. */
+static void text_line(struct jbuf *b, enum log_level level, const char *msg)
+{
+	jbuf_puts(b, "volinit: ");
+	jbuf_puts(b, level_prefix[level]);
+	/* Names from the volume (the app's) reach messages: a newline would
+	 * forge a line, an ESC drive the operator's terminal. */
+	for (const unsigned char *p = (const unsigned char *)msg; *p; p++) {
+		if (*p == '\n')
+			jbuf_puts(b, "\\n");
+		else if (*p < 0x20 || *p == 0x7f)
+			jbuf_printf(b, "\\x%02x", *p);
+		else
+			jbuf_add(b, (const char *)p, 1);
+	}
+}
+
+/* Into first_fatal, as text: the first FATAL line, then the first hint
+ * after it. */
 static void keep_first(enum log_level level, const char *msg)
 {
 	if (level == LOG_FATAL ? first_fatal_lines != 0
@@ -66,14 +83,7 @@ static void keep_first(enum log_level level, const char *msg)
 	struct jbuf b;
 	size_t used = strlen(first_fatal);
 	jbuf_init(&b, first_fatal + used, sizeof(first_fatal) - used - 2);
-	jbuf_puts(&b, "volinit: ");
-	jbuf_puts(&b, level_prefix[level]);
-	for (const unsigned char *p = (const unsigned char *)msg; *p; p++) {
-		if (*p < 0x20 || *p == 0x7f)
-			jbuf_printf(&b, "\\x%02x", *p);
-		else
-			jbuf_add(&b, (const char *)p, 1);
-	}
+	text_line(&b, level, msg);
 	first_fatal[used + b.len] = '\n';
 	first_fatal[used + b.len + 1] = '\0';
 	first_fatal_lines++;
@@ -116,18 +126,7 @@ void log_msg(enum log_level level, const char *volume, int code, const char *fmt
 			jbuf_printf(&b, ",\"code\":%d", code);
 		jbuf_puts(&b, "}");
 	} else {
-		jbuf_puts(&b, "volinit: ");
-		jbuf_puts(&b, level_prefix[level]);
-		/* Names from the volume (the app's) reach messages: a newline
-		 * would forge a line, an ESC drive the operator's terminal. */
-		for (const unsigned char *p = (const unsigned char *)msg; *p; p++) {
-			if (*p == '\n')
-				jbuf_puts(&b, "\\n");
-			else if (*p < 0x20 || *p == 0x7f)
-				jbuf_printf(&b, "\\x%02x", *p);
-			else
-				jbuf_add(&b, (const char *)p, 1);
-		}
+		text_line(&b, level, msg);
 	}
 	line[b.len++] = '\n';
 	ssize_t off = 0;
