@@ -31,7 +31,7 @@ HELPER_BINS = $(HELPER_SRCS:tests/helpers/%.c=$(BUILD)/helpers/%)
 
 ALL_CFLAGS = $(WARN) $(DEFS) $(PKG_CFLAGS) $(CFLAGS)
 
-.PHONY: all static check unit integration e2e e2e-podman e2e-docker e2e-sharedfs sanitize fuzz-replay install clean fuzz bench demo demo-container deps test-deps helpers \
+.PHONY: all static check unit man-lint integration e2e e2e-podman e2e-docker e2e-sharedfs sanitize fuzz-replay install clean fuzz bench demo demo-container deps test-deps helpers \
 	release release-deps release-check release-repro image
 all: deps $(BUILD)/volinit
 
@@ -118,7 +118,7 @@ fuzz-replay:
 	@sh tools/deps.sh fuzz
 	@sh tests/fuzz/replay.sh
 
-check: test-deps unit release-check integration e2e sanitize fuzz-replay
+check: test-deps unit man-lint release-check integration e2e sanitize fuzz-replay
 	@echo "make check: all suites passed"
 
 fuzz:
@@ -189,29 +189,41 @@ release-check: release test-deps $(REL_UNIT_arm64)
 release-repro: release-deps
 	@sh tests/e2e/release-repro.sh
 
-# A FROM scratch image holding only /volinit, per architecture:
-# volinit:VERSION-amd64, volinit:VERSION-arm64, and volinit:VERSION for this
-# machine's. IMAGE_ENGINE: docker when its daemon answers, else podman.
+# A FROM scratch image holding only /volinit, for this machine's
+# architecture unless IMAGE_ARCHES names more (IMAGE_ARCHES="amd64 arm64"):
+# volinit:VERSION-ARCH each, and volinit:VERSION for this machine's. Only a
+# foreign architecture needs the cross toolchain (tools/deps.sh release).
+# IMAGE_ENGINE: docker when its daemon answers, else podman.
 IMAGE_NAME   ?= volinit
+NATIVE_ARCH  := $(shell dpkg --print-architecture 2>/dev/null || echo amd64)
+IMAGE_ARCHES ?= $(NATIVE_ARCH)
 ifeq ($(origin IMAGE_ENGINE),undefined)
 IMAGE_ENGINE = $(eval IMAGE_ENGINE := $(shell docker info >/dev/null 2>&1 && echo docker || echo podman))$(IMAGE_ENGINE)
 endif
-image: release
-	@set -e; for a in $(REL_ARCHES); do \
+image: deps
+	@$(if $(filter-out $(NATIVE_ARCH),$(IMAGE_ARCHES)),sh tools/deps.sh release,true)
+	@$(MAKE) --no-print-directory $(IMAGE_ARCHES:%=$(RELEASE)/volinit-$(VERSION)-linux-%)
+	@set -e; for a in $(IMAGE_ARCHES); do \
 		ctx=$(RELEASE)/image-$$a; rm -rf $$ctx; mkdir -p $$ctx; \
 		cp $(RELEASE)/volinit-$(VERSION)-linux-$$a $$ctx/volinit; \
 		printf 'FROM scratch\nCOPY volinit /volinit\nENTRYPOINT ["/volinit"]\n' >$$ctx/Dockerfile; \
 		echo "== $(IMAGE_ENGINE) build $(IMAGE_NAME):$(VERSION)-$$a"; \
 		$(IMAGE_ENGINE) build -q --platform linux/$$a -t $(IMAGE_NAME):$(VERSION)-$$a $$ctx; \
 	done
-	$(IMAGE_ENGINE) tag $(IMAGE_NAME):$(VERSION)-$$(dpkg --print-architecture) $(IMAGE_NAME):$(VERSION)
+	$(if $(filter $(NATIVE_ARCH),$(IMAGE_ARCHES)),$(IMAGE_ENGINE) tag $(IMAGE_NAME):$(VERSION)-$(NATIVE_ARCH) $(IMAGE_NAME):$(VERSION))
 
 # volinit (dynamic, for the host) and volinit-static (static, stripped: the
 # one to copy into an image).
 install: $(BUILD)/volinit $(BUILD)/volinit-static
-	install -d $(DESTDIR)$(PREFIX)/bin
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1
 	install -m 0755 $(BUILD)/volinit $(DESTDIR)$(PREFIX)/bin/volinit
 	install -m 0755 $(BUILD)/volinit-static $(DESTDIR)$(PREFIX)/bin/volinit-static
+	install -m 0644 man/volinit.1 $(DESTDIR)$(PREFIX)/share/man/man1/volinit.1
+
+# The man page, mdoc: no warning from mandoc (its style notes, such as a
+# referenced manual this machine lacks, aside).
+man-lint: test-deps
+	mandoc -T lint -W warning man/volinit.1
 
 clean:
 	rm -rf build

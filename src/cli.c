@@ -17,7 +17,7 @@ static const char usage[] =
 	"       volinit migrate [OPTIONS] [--dry-run]     bring every volume to its expected version\n"
 	"       volinit status  [OPTIONS] [--json]        what is on the volumes; changes nothing\n"
 	"       volinit stamp   [OPTIONS] VOLUME VERSION  set a volume's version without hooks\n"
-	"       volinit --help | --version\n"
+	"       volinit --help | --version | -V\n"
 	"\n"
 	"options:\n"
 	"  -c, --config FILE     ini file (default $VOLINIT_CONFIG, else /etc/volinit.ini)\n"
@@ -27,11 +27,14 @@ static const char usage[] =
 	"  -e CODE               treat PROGRAM's exit code CODE as 0 (repeatable)\n"
 	"  --grace SECONDS       let other processes finish after PROGRAM exits\n"
 	"  -v, -q                more / less logging\n"
+	"  -h, --help            this text; -V, --version: volinit's version\n"
 	"\n"
 	"exit codes: PROGRAM's (128+N for signal N); 64 usage, 65 corrupt version file,\n"
-	"66 volume missing, 73 cannot write, 75 lock timeout, 77 privileges, 78 config,\n"
-	"80 volume older, 81 volume newer, 82 migration failed, 83 dirty volume,\n"
-	"126/127 PROGRAM not executable / not found\n";
+	"66 volume missing or not mounted, 70 internal error, 73 cannot write,\n"
+	"75 lock timeout, 77 privileges, 78 config, 80 volume older, 81 volume newer,\n"
+	"82 migration failed, 83 dirty volume, 84 verify failed,\n"
+	"126/127 PROGRAM or a hook not executable / not found,\n"
+	"128+N volinit stopped by signal N before PROGRAM started\n";
 
 static int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
@@ -122,6 +125,7 @@ static int parse_option(int argc, char **argv, int *i, struct cli *cli)
 		case 'v': cli->verbosity++; continue;
 		case 'q': cli->verbosity = -1; continue;
 		case 'h': fputs(usage, stdout); return 0;
+		case 'V': printf("volinit %s\n", VOLINIT_VERSION); return 0;
 		case 'g': if (run) { cli->sup.group = true; continue; } break;
 		case 's': if (run) { cli->subreaper = true; continue; } break;
 		case 'c':

@@ -72,8 +72,14 @@ int command_check(const struct config *cfg, bool json, const struct privs *privs
 				verified = rc == 0 ? "passed" : rc == 84 ? "failed" : NULL;
 			}
 		}
+		/* As the app's user: what it could not see may refuse. */
+		enum report_state state = report_state_of(s.dirfd);
+		if (state == REPORT_STATE_DENIED) {
+			report_state_unreadable(v, s.dirfd, "check");
+			rc = rc ? rc : 73;
+		}
 		if (json) {
-			report_check_json(v, &s.obs, action, rc, verified, i == 0);
+			report_check_json(v, &s.obs, state, action, rc, verified, i == 0);
 		} else if (s.obs.fs.type[0] && s.obs.fs.locks != FS_LOCKS_LOCAL) {
 			char fs[256];
 			report_fs(&s.obs, fs, sizeof(fs));
@@ -98,10 +104,16 @@ int command_status(const struct config *cfg, bool json)
 		struct session s;
 		/* Never waits: a migration in progress is shown, not waited for. */
 		session_open(&s, v, SESSION_PEEK, GUARD_START);
+		enum report_state state = report_state_of(s.dirfd);
 		if (json)
-			report_status_json(v, &s.obs, &s.d, s.dirfd, &s.others, i == 0);
+			report_status_json(v, &s.obs, &s.d, s.dirfd, state, &s.others, i == 0);
 		else
-			report_status_text(v, &s.obs, &s.d, s.dirfd, &s.others);
+			report_status_text(v, &s.obs, &s.d, s.dirfd, state, &s.others);
+		if (state == REPORT_STATE_DENIED) {
+			fflush(stdout); /* the report, then why it is short */
+			report_state_unreadable(v, s.dirfd, "status");
+			first = first ? first : 73;
+		}
 		if ((s.obs.what == OBS_NO_PATH || s.obs.what == OBS_UNREADABLE ||
 		     s.obs.what == OBS_NOT_MOUNTED) && !first) {
 			first = s.d.code;
@@ -135,7 +147,8 @@ static void print_blockers(const struct session *s)
  * created on it; one that needs something is opened again to be written,
  * and acts through session_settle (what the act needs of the lock, taken
  * without queueing behind an app). */
-static int migrate_one(const struct volume_conf *v, const struct privs *hooks, bool dry_run)
+static int migrate_one(const struct volume_conf *v, const struct privs *hooks, bool dry_run,
+		       bool *changed)
 {
 	struct session s;
 	int rc = session_open(&s, v, SESSION_SHARED, GUARD_MIGRATE);
@@ -151,6 +164,7 @@ static int migrate_one(const struct volume_conf *v, const struct privs *hooks, b
 			rc = session_settle(&s, hooks);
 		else if (rc == 0) /* done meanwhile, or refused */
 			rc = apply_decision(v, s.dirfd, &s.obs, &s.d, GUARD_MIGRATE, hooks, false);
+		*changed = *changed || (rc == 0 && acts);
 	} else if (rc == 0) {
 		rc = apply_decision(v, s.dirfd, &s.obs, &s.d, GUARD_MIGRATE, hooks, true);
 		if (rc == 0 && s.d.action == ACT_MIGRATE)
@@ -186,13 +200,16 @@ int command_migrate(const struct config *cfg, const struct privs *hooks, bool dr
 	int first = dry_run ? 0 : plan_all(cfg);
 	if (first)
 		return first;
+	bool changed = false;
 	for (size_t i = 0; i < cfg->nvolumes; i++) {
-		int rc = migrate_one(&cfg->volumes[i], hooks, dry_run);
+		int rc = migrate_one(&cfg->volumes[i], hooks, dry_run, &changed);
 		if (rc && !first)
 			first = rc;
 		if (rc > 128)
 			break;
 	}
+	if (changed && !first)
+		report_restart(cfg);
 	fflush(stdout);
 	return first;
 }
@@ -243,6 +260,7 @@ int command_stamp(const struct config *cfg, const char *volume, const char *vers
 			log_notice(v->name, "volume \"%s\" (%s): %s = %d%s", v->name, v->path,
 				   v->version_file, (int)to,
 				   obs.what == OBS_DIRTY ? "; dirty cleared" : "");
+			report_restart(cfg);
 		}
 	}
 	session_close(&s);

@@ -49,6 +49,7 @@ static const struct key global_keys[] = {
 	{ "capabilities", K_CAPS, G(capabilities), 0, NULL },
 	{ "no_new_privs", K_BOOL, G(no_new_privs), 0, NULL },
 	{ "grace", K_SECONDS, G(grace), 0, NULL },
+	{ "termination_log", K_PATH, G(termination_log), 0, NULL },
 	{ NULL, 0, 0, 0, NULL },
 };
 
@@ -99,6 +100,7 @@ void config_free(struct config *cfg)
 	free(cfg->volumes);
 	free(cfg->user);
 	free(cfg->capabilities);
+	free(cfg->termination_log);
 	config_init(cfg);
 }
 

@@ -52,6 +52,7 @@ struct config {
 	char *capabilities;  /* NULL: keep none when switching user */
 	bool no_new_privs;
 	unsigned grace;
+	char *termination_log; /* NULL: /dev/termination-log (Kubernetes' default) */
 	uint32_t seen;
 	struct volume_conf *volumes;
 	size_t nvolumes;

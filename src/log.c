@@ -12,6 +12,9 @@
 
 static enum log_format log_format = LOG_TEXT;
 static int log_verbosity;
+/* The first FATAL line and its first hint (log_first_fatal). */
+static char first_fatal[2 * 1100];
+static int first_fatal_lines;
 
 static const char *const level_names[] = {
 	[LOG_FATAL] = "fatal", [LOG_HINT] = "hint",     [LOG_ERROR] = "error",
@@ -48,6 +51,44 @@ static int shown(enum log_level level)
 	return (int)level - (int)LOG_NOTICE <= log_verbosity;
 }
 
+const char *log_first_fatal(void)
+{
+	return first_fatal;
+}
+
+/* The text form of a line, without its newline. */
+static void text_line(struct jbuf *b, enum log_level level, const char *msg)
+{
+	jbuf_puts(b, "volinit: ");
+	jbuf_puts(b, level_prefix[level]);
+	/* Names from the volume (the app's) reach messages: a newline would
+	 * forge a line, an ESC drive the operator's terminal. */
+	for (const unsigned char *p = (const unsigned char *)msg; *p; p++) {
+		if (*p == '\n')
+			jbuf_puts(b, "\\n");
+		else if (*p < 0x20 || *p == 0x7f)
+			jbuf_printf(b, "\\x%02x", *p);
+		else
+			jbuf_add(b, (const char *)p, 1);
+	}
+}
+
+/* Into first_fatal, as text: the first FATAL line, then the first hint
+ * after it. */
+static void keep_first(enum log_level level, const char *msg)
+{
+	if (level == LOG_FATAL ? first_fatal_lines != 0
+			       : level != LOG_HINT || first_fatal_lines != 1)
+		return;
+	struct jbuf b;
+	size_t used = strlen(first_fatal);
+	jbuf_init(&b, first_fatal + used, sizeof(first_fatal) - used - 2);
+	text_line(&b, level, msg);
+	first_fatal[used + b.len] = '\n';
+	first_fatal[used + b.len + 1] = '\0';
+	first_fatal_lines++;
+}
+
 void log_msg(enum log_level level, const char *volume, int code, const char *fmt, ...)
 {
 	if (!shown(level))
@@ -65,6 +106,7 @@ void log_msg(enum log_level level, const char *volume, int code, const char *fmt
 			end--;
 		memcpy(msg + end, "...", 4);
 	}
+	keep_first(level, msg);
 
 	struct jbuf b;
 	jbuf_init(&b, line, sizeof(line) - 1); /* room for the newline */
@@ -84,18 +126,7 @@ void log_msg(enum log_level level, const char *volume, int code, const char *fmt
 			jbuf_printf(&b, ",\"code\":%d", code);
 		jbuf_puts(&b, "}");
 	} else {
-		jbuf_puts(&b, "volinit: ");
-		jbuf_puts(&b, level_prefix[level]);
-		/* Names from the volume (the app's) reach messages: a newline
-		 * would forge a line, an ESC drive the operator's terminal. */
-		for (const unsigned char *p = (const unsigned char *)msg; *p; p++) {
-			if (*p == '\n')
-				jbuf_puts(&b, "\\n");
-			else if (*p < 0x20 || *p == 0x7f)
-				jbuf_printf(&b, "\\x%02x", *p);
-			else
-				jbuf_add(&b, (const char *)p, 1);
-		}
+		text_line(&b, level, msg);
 	}
 	line[b.len++] = '\n';
 	ssize_t off = 0;

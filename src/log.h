@@ -19,6 +19,11 @@ enum log_format { LOG_TEXT, LOG_JSON };
 void log_setup(enum log_format format, int verbosity);
 enum log_format log_get_format(void);
 
+/* The first FATAL line and the first hint after it, as text lines
+ * ("volinit: FATAL: ...\nvolinit: hint: ...\n"), whatever log_format is;
+ * "" before any FATAL line. For a termination message (termlog.h). */
+const char *log_first_fatal(void);
+
 /* volume may be NULL; code is an exit code, or 0 when none applies. */
 void log_msg(enum log_level level, const char *volume, int code, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));

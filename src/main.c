@@ -5,14 +5,17 @@
 #include "commands.h"
 #include "config.h"
 #include "env.h"
+#include "howto.h"
 #include "journal.h"
 #include "lifecycle.h"
 #include "log.h"
 #include "privs.h"
+#include "report.h"
 #include "signals.h"
 #include "spawn.h"
 #include "startup.h"
 #include "supervise.h"
+#include "termlog.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -144,6 +147,8 @@ int main(int argc, char **argv)
 	if (rc)
 		goto out;
 	log_setup(cfg.log_format, cli.verbosity);
+	howto_setup(&cfg, cli.config_file, cli.expects, cli.nexpects, cli.cmd == CMD_RUN);
+	report_unmounted(&cfg);
 
 	switch (cli.cmd) {
 	case CMD_RUN: rc = run_program(&cli, &cfg); break;
@@ -174,6 +179,8 @@ int main(int argc, char **argv)
 	case CMD_STAMP: rc = command_stamp(&cfg, cli.args[0], cli.args[1]); break;
 	}
 out:
+	if (rc)
+		termlog_write(&cfg);
 	config_free(&cfg);
 	cli_free(&cli);
 	return rc;

@@ -391,8 +391,8 @@ static int fail_step(const struct volume_conf *v, int voldirfd, const struct mig
 		log_fatal(code, v->name, "volume \"%s\" (%s): migration step %d -> %d (%s) %s; the "
 					 "volume is left dirty (no snapshot)", v->name, v->path,
 			  (int)s->to - 1, (int)s->to, s->hook, why);
-		log_hint(v->name, "starts refuse with 83 until you check the data and run: volinit "
-				  "stamp %s N", v->name);
+		log_hint(v->name, "starts refuse with 83 until you check the data and run: %s",
+			 howto_stamp(v->name, "N"));
 		return code;
 	}
 	char where[4096];

@@ -11,10 +11,14 @@
 #include "record.h"
 #include "snapshot.h"
 #include "state.h"
+#include "volume.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 static void hint_untouched(const struct volume_conf *v, bool restored)
 {
@@ -57,11 +61,11 @@ static void report_incompatible(const struct volume_conf *v, const struct observ
 				  "%d", v->version_file, (int)v->baseline, (int)v->baseline);
 	if (obs->what == OBS_EMPTY) {
 		log_hint(v->name, "the volume is empty and on_missing = fail: set on_missing = init, "
-				  "or write the version with: volinit stamp %s %d", v->name,
-			 (int)v->expected);
+				  "or write the version with: %s",
+			 howto_stamp_at(v->name, (int)v->expected));
 	} else if (obs->what == OBS_UNVERSIONED && !at_baseline) {
 		log_hint(v->name, "the volume holds data but no %s: say which version it is with "
-				  "baseline = N, or: volinit stamp %s N", v->version_file, v->name);
+				  "baseline = N, or: %s", v->version_file, howto_stamp(v->name, "N"));
 	} else if (d->code == 81) {
 		if (obs->what == OBS_VERSION && obs->window.readers < obs->version)
 			log_hint(v->name, "the data at %d can still be used by images that expect %d "
@@ -74,15 +78,16 @@ static void report_incompatible(const struct volume_conf *v, const struct observ
 		log_hint(v->name, "the data was written by a newer image: run that image (roll "
 				  "forward), or set on_newer = allow if this one can read it");
 	} else if (!v->migrations) {
+		/* volinit migrate would refuse too (80): not named. */
 		log_hint(v->name, "to migrate, ship hooks for each step in a migrations directory "
-				  "and set on_older = migrate, or run: volinit migrate");
+				  "(migrations = DIR) and set on_older = migrate");
 	} else {
 		log_hint(v->name, "hooks are configured but on_older = fail: set on_older = "
-				  "migrate, or run: volinit migrate");
+				  "migrate, or run: %s", howto("migrate"));
 	}
 	if ((obs->what == OBS_VERSION || at_baseline) && d->code == 80)
-		log_hint(v->name, "if the data already is at %d: volinit stamp %s %d",
-			 (int)v->expected, v->name, (int)v->expected);
+		log_hint(v->name, "if the data already is at %d: %s", (int)v->expected,
+			 howto_stamp_at(v->name, (int)v->expected));
 	hint_destroy(v);
 }
 
@@ -93,8 +98,8 @@ void report_unmigratable(const struct volume_conf *v, int32_t from, const char *
 		  v->name, v->path, (int)from, (int)v->expected);
 	hint_untouched(v, false);
 	log_hint(v->name, "%s", why);
-	log_hint(v->name, "if the data already is at %d: volinit stamp %s %d", (int)v->expected,
-		 v->name, (int)v->expected);
+	log_hint(v->name, "if the data already is at %d: %s", (int)v->expected,
+		 howto_stamp_at(v->name, (int)v->expected));
 	hint_destroy(v);
 }
 
@@ -118,6 +123,45 @@ void report_fs(const struct observation *obs, char *buf, size_t len)
 		snprintf(buf, len, "not known (the volume could not be opened)");
 }
 
+void report_restart(const struct config *cfg)
+{
+	/* As PID 1 this is the container itself (docker run ... migrate). */
+	if (cfg->on_refuse != REFUSE_HOLD || getpid() == 1)
+		return;
+	log_hint(NULL, "a container that holds (on_refuse = hold) does not start its program "
+		       "by itself: restart it (docker restart CONTAINER; Compose: docker compose "
+		       "restart SERVICE; Kubernetes: kubectl delete pod POD)");
+}
+
+void report_state_denied(const struct volume_conf *v, int voldirfd, int err)
+{
+	struct stat st;
+	if (err != EACCES || fstatat(voldirfd, VOLUME_STATE_DIR, &st, AT_SYMLINK_NOFOLLOW) != 0 ||
+	    st.st_uid == geteuid())
+		return;
+	/* The usual cause: USER in the Dockerfile over a volume that volinit
+	 * first ran on as root. */
+	log_hint(v->name, "%s/%s/ belongs to uid %u and volinit runs as uid %u: run volinit as "
+			  "root with the app's user in the config (user = NAME; no USER line in "
+			  "the Dockerfile), or, as root, give it to uid %u: chown -R %u %s/%s",
+		 v->path, VOLUME_STATE_DIR, (unsigned)st.st_uid, (unsigned)geteuid(),
+		 (unsigned)geteuid(), (unsigned)geteuid(), v->path, VOLUME_STATE_DIR);
+}
+
+void report_unmounted(const struct config *cfg)
+{
+	if (getpid() != 1)
+		return; /* on a host, a plain directory is a normal volume */
+	for (size_t i = 0; i < cfg->nvolumes; i++) {
+		const struct volume_conf *v = &cfg->volumes[i];
+		if (!v->require_mount && volume_is_mountpoint(v->path) == 0)
+			log_warn(v->name, "volume \"%s\": %s is not a mount point: what is written "
+					  "there stays in the container's own layer and goes with it "
+					  "(mount a volume: docker run -v VOLUME:%s; require_mount = true "
+					  "refuses instead)", v->name, v->path, v->path);
+	}
+}
+
 void report_refusal(const struct volume_conf *v, const struct observation *obs,
 			  const struct decision *d)
 {
@@ -135,8 +179,8 @@ void report_refusal(const struct volume_conf *v, const struct observation *obs,
 		log_fatal(d->code, v->name, "volume \"%s\" (%s): version file %s %s", v->name, v->path,
 			  v->version_file, obs->detail);
 		hint_untouched(v, obs->restored);
-		log_hint(v->name, "inspect %s/%s; when you know the version: volinit stamp %s N",
-			 v->path, v->version_file, v->name);
+		log_hint(v->name, "inspect %s/%s; when you know the version: %s", v->path,
+			 v->version_file, howto_stamp(v->name, "N"));
 		return;
 	case OBS_NO_PATH:
 		log_fatal(d->code, v->name, "volume \"%s\": %s is %s", v->name, v->path,
@@ -167,7 +211,7 @@ void report_refusal(const struct volume_conf *v, const struct observation *obs,
 					  "migrates it runs the step again, and images that expect %d or "
 					  "later start on it", (int)obs->online_readers);
 		log_hint(v->name, "nothing on the volume was changed since; check the data, then "
-				  "record its version with: volinit stamp %s N", v->name);
+				  "record its version with: %s", howto_stamp(v->name, "N"));
 		return;
 	}
 }
@@ -179,6 +223,36 @@ void report_at(const struct volume_conf *v, const struct decision *d, char *buf,
 	else
 		snprintf(buf, len, "empty (on_missing = app: the program writes %.60s)",
 			 v->version_file);
+}
+
+enum report_state report_state_of(int voldirfd)
+{
+	if (voldirfd < 0)
+		return REPORT_STATE_NONE;
+	int fd = state_open(voldirfd, false);
+	if (fd >= 0) {
+		close(fd);
+		return REPORT_STATE_READABLE;
+	}
+	return errno == EACCES ? REPORT_STATE_DENIED : REPORT_STATE_ABSENT;
+}
+
+static const char *const state_names[] = {
+	[REPORT_STATE_NONE] = NULL, [REPORT_STATE_ABSENT] = "absent",
+	[REPORT_STATE_READABLE] = "readable", [REPORT_STATE_DENIED] = "unreadable",
+};
+
+void report_state_unreadable(const struct volume_conf *v, int voldirfd, const char *sub)
+{
+	struct stat st;
+	unsigned owner = fstatat(voldirfd, VOLUME_STATE_DIR, &st, AT_SYMLINK_NOFOLLOW) == 0
+				 ? (unsigned)st.st_uid : 0;
+	log_fatal(73, v->name, "volume \"%s\" (%s): cannot read %s/: %s (it is uid %u's, and "
+			       "this runs as uid %u): its lock, dirty marker, snapshot and journal "
+			       "are not shown", v->name, v->path, VOLUME_STATE_DIR, strerror(EACCES),
+		  owner, (unsigned)geteuid());
+	log_hint(v->name, "run %s as uid %u (in a container: docker exec -u %u CONTAINER %s %s)",
+		 sub, owner, owner, howto_self(), sub);
 }
 
 const char *const report_action_names[] = {
@@ -199,7 +273,7 @@ static void json_version(struct jbuf *b, const struct observation *obs)
  * printable ASCII, invalid UTF-8 replaced: valid JSON whatever the config
  * holds. */
 static void json_volume_start(struct jbuf *b, const struct volume_conf *v,
-			      const struct observation *obs, bool first)
+			      const struct observation *obs, enum report_state state, bool first)
 {
 	jbuf_puts(b, first ? "{" : ",{");
 	jbuf_json_key(b, "name");
@@ -212,6 +286,9 @@ static void json_volume_start(struct jbuf *b, const struct volume_conf *v,
 	jbuf_printf(b, "%d", (int)v->expected);
 	jbuf_json_key(b, "state");
 	jbuf_json_str(b, guard_state_name(v, obs));
+	/* "unreadable": what is below was not seen, not empty. */
+	jbuf_json_key(b, "state_dir");
+	jbuf_json_str(b, state_names[state]);
 	jbuf_json_key(b, "filesystem");
 	if (!obs->fs.type[0]) {
 		jbuf_puts(b, "null");
@@ -231,12 +308,13 @@ static void json_volume_start(struct jbuf *b, const struct volume_conf *v,
 /* One volume of check --json. action: what a start would do, or "locked"
  * when the lock could not be had to look (code 75 or 128+N). */
 void report_check_json(const struct volume_conf *v, const struct observation *obs,
-		       const char *action, int code, const char *verified, bool first)
+		       enum report_state state, const char *action, int code,
+		       const char *verified, bool first)
 {
 	char out[12288]; /* the fields are bounded below it: never cut */
 	struct jbuf b;
 	jbuf_init(&b, out, sizeof(out));
-	json_volume_start(&b, v, obs, first);
+	json_volume_start(&b, v, obs, state, first);
 	jbuf_json_key(&b, "action");
 	jbuf_json_str(&b, action);
 	jbuf_json_key(&b, "verify");
@@ -316,7 +394,8 @@ static void window_text(const struct volume_conf *v, const struct observation *o
 }
 
 void report_status_text(const struct volume_conf *v, const struct observation *obs,
-			const struct decision *d, int dirfd, const struct lock_survey *others)
+			const struct decision *d, int dirfd, enum report_state state,
+			const struct lock_survey *others)
 {
 	printf("volume \"%s\" ", text_escaped(v->name));
 	printf("(%s)\n", text_escaped(v->path));
@@ -326,7 +405,9 @@ void report_status_text(const struct volume_conf *v, const struct observation *o
 		       obs->what == OBS_DIRTY ? " (a migration step did not finish)" : "");
 	else
 		printf("  %-13s %s: none\n", "version:", text_escaped(v->version_file));
-	if (obs->has_version)
+	/* Only for an image or a volume that uses rolling updates. */
+	if (obs->has_version && state != REPORT_STATE_DENIED &&
+	    (v->has_readers || obs->window.state != WINDOW_CLOSED))
 		window_text(v, obs);
 	printf("  %-13s %d\n", "expected:", (int)v->expected);
 	printf("  %-13s %s\n", "state:", guard_state_name(v, obs));
@@ -349,7 +430,10 @@ void report_status_text(const struct volume_conf *v, const struct observation *o
 	} else if (obs->what == OBS_CORRUPT) {
 		printf("  %-13s %s\n", "corrupt:", text_escaped(obs->detail));
 	}
-	if (dirfd < 0)
+	if (state == REPORT_STATE_DENIED)
+		printf("  %-13s cannot be read as uid %u: lock, dirty marker, snapshot and journal "
+		       "not shown\n", ".volinit/:", (unsigned)geteuid());
+	if (dirfd < 0 || state == REPORT_STATE_DENIED)
 		return;
 	const char *held = lock_held(others);
 	if (held) {
@@ -372,15 +456,17 @@ void report_status_text(const struct volume_conf *v, const struct observation *o
 }
 
 void report_status_json(const struct volume_conf *v, const struct observation *obs,
-			const struct decision *d, int dirfd, const struct lock_survey *others,
-			bool first)
+			const struct decision *d, int dirfd, enum report_state state,
+			const struct lock_survey *others, bool first)
 {
+	/* Unread is null, never empty. */
+	bool seen = dirfd >= 0 && state != REPORT_STATE_DENIED;
 	/* The fields are bounded below it (FIELD_MAX each from the volume,
 	 * 8 KiB for the path): never cut. */
 	static char out[65536];
 	struct jbuf b;
 	jbuf_init(&b, out, sizeof(out));
-	json_volume_start(&b, v, obs, first);
+	json_volume_start(&b, v, obs, state, first);
 	jbuf_json_key(&b, "version_file");
 	record_json_str(&b, v->version_file, 1024);
 	jbuf_json_key(&b, "action");
@@ -393,33 +479,42 @@ void report_status_json(const struct volume_conf *v, const struct observation *o
 	else
 		jbuf_puts(&b, "null");
 	jbuf_json_key(&b, "readers");
-	if (obs->has_version)
+	if (obs->has_version && state != REPORT_STATE_DENIED)
 		jbuf_printf(&b, "%d", (int)obs->window.readers);
 	else
 		jbuf_puts(&b, "null");
 	jbuf_json_key(&b, "lock");
 	jbuf_json_str(&b, lock_held(others)); /* "exclusive", "shared" or NULL */
 	jbuf_json_key(&b, "running");
-	jbuf_puts(&b, "[");
-	for (size_t i = 0; i < others->napps; i++)
-		jbuf_printf(&b, "%s%d", i ? "," : "", (int)others->apps[i]);
-	jbuf_puts(&b, "]");
+	if (state == REPORT_STATE_DENIED) {
+		jbuf_puts(&b, "null");
+	} else {
+		jbuf_puts(&b, "[");
+		for (size_t i = 0; i < others->napps; i++)
+			jbuf_printf(&b, "%s%d", i ? "," : "", (int)others->apps[i]);
+		jbuf_puts(&b, "]");
+	}
 	jbuf_json_key(&b, "snapshot");
-	jbuf_puts(&b, dirfd >= 0 && snapshot_exists(dirfd) ? "true" : "false");
+	jbuf_puts(&b, !seen ? (state == REPORT_STATE_DENIED ? "null" : "false")
+			    : snapshot_exists(dirfd) ? "true" : "false");
 	jbuf_json_key(&b, "lifecycle");
-	if (dirfd >= 0)
+	if (seen)
 		lifecycle_json(&b, lifecycle_of(dirfd));
 	else
 		jbuf_puts(&b, "null");
 	jbuf_json_key(&b, "journal");
-	jbuf_puts(&b, "[");
-	static struct journal_record tail[JOURNAL_TAIL_LINES];
-	int n = dirfd >= 0 ? journal_read_tail(dirfd, tail, JOURNAL_TAIL_LINES) : 0;
-	for (int i = 0; i < n; i++) {
-		if (i > 0)
-			jbuf_puts(&b, ",");
-		record_journal_json(&b, &tail[i], FIELD_MAX);
+	if (state == REPORT_STATE_DENIED) {
+		jbuf_puts(&b, "null}");
+	} else {
+		jbuf_puts(&b, "[");
+		static struct journal_record tail[JOURNAL_TAIL_LINES];
+		int n = seen ? journal_read_tail(dirfd, tail, JOURNAL_TAIL_LINES) : 0;
+		for (int i = 0; i < n; i++) {
+			if (i > 0)
+				jbuf_puts(&b, ",");
+			record_journal_json(&b, &tail[i], FIELD_MAX);
+		}
+		jbuf_puts(&b, "]}");
 	}
-	jbuf_puts(&b, "]}");
 	fputs(out, stdout);
 }

@@ -3,6 +3,7 @@
 #include "jbuf.h"
 #include "log.h"
 #include "record.h"
+#include "report.h"
 #include "volume.h"
 
 #include <dirent.h>
@@ -538,6 +539,7 @@ int state_prepare(const struct volume_conf *v, int voldirfd)
 			  err == ELOOP || err == ENOTDIR ? " (not a directory volinit made: a planted "
 							   "symlink or file?)" : "");
 		log_hint(v->name, "the data on the volume was not changed");
+		report_state_denied(v, voldirfd, err);
 	}
 	errno = EPERM;
 	return -1;

@@ -346,6 +346,33 @@ static void stop_self(int sig)
 	sigprocmask(SIG_BLOCK, &one, NULL);
 }
 
+static bool is_tty_stop(int sig)
+{
+	return sig == SIGTSTP || sig == SIGTTIN || sig == SIGTTOU;
+}
+
+/* volinit itself got sig (SIGTSTP, SIGTTIN, SIGTTOU), not as PID 1: passed
+ * on (with -g as SIGSTOP, which PROGRAM's group cannot catch), then volinit
+ * stops (SIGSTOP, as dumb-init does), so that a program that catches
+ * SIGTSTP never leaves the shell waiting for a job that does not stop.
+ * Continued, it continues PROGRAM's group once, in the foreground after
+ * `fg`. */
+static void stop_with_child(pid_t child, bool group, int sig)
+{
+	forward(child, group, group ? SIGSTOP : sig);
+	kill(getpid(), SIGSTOP); /* stops before kill returns; SIGCONT ends it */
+	/* The SIGCONT that continued us is pending (blocked): it is this
+	 * one's, not one to forward again. */
+	sigset_t cont;
+	sigemptyset(&cont);
+	sigaddset(&cont, SIGCONT);
+	struct timespec now = { 0, 0 };
+	while (sigtimedwait(&cont, NULL, &now) < 0 && errno == EINTR)
+		;
+	spawn_foreground_again(child);
+	forward(child, true, SIGCONT);
+}
+
 int supervise_run(pid_t child, const struct supervise_opts *o)
 {
 	int status = 0;
@@ -373,6 +400,8 @@ int supervise_run(pid_t child, const struct supervise_opts *o)
 			stopped = false;
 			spawn_foreground_again(child);
 			forward(child, true, SIGCONT);
+		} else if (is_tty_stop(sig) && getpid() != 1 && !signals_self_sent(&si)) {
+			stop_with_child(child, o->group, sig);
 		} else if (!signals_self_sent(&si)) {
 			forward(child, o->group, sig);
 		}

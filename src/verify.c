@@ -1,6 +1,7 @@
 /* verify: see verify.h. */
 #include "verify.h"
 #include "env.h"
+#include "howto.h"
 #include "journal.h"
 #include "log.h"
 #include "signals.h"
@@ -242,7 +243,7 @@ int verify_refuse(const struct volume_conf *v, int dirfd, int32_t version, const
 	log_hint(v->name, "the data on the volume was not changed");
 	log_hint(v->name, "what the data must hold at %d is the image's: %s checks it (it ran %s)",
 		 (int)version, v->verify, how);
-	log_hint(v->name, "look at the volume and its journal: volinit status");
+	log_hint(v->name, "look at the volume and its journal: %s", howto("status"));
 	log_hint(v->name, "restore the volume from a backup; or, to start over, destroying the "
 			  "data: docker volume rm VOLUME (Compose: docker compose down -v)");
 	char detail[1024];

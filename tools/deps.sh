@@ -11,7 +11,7 @@
 set -eu
 case "${1:-build}" in
   build) pkgs="gcc libc6-dev make pkg-config libinih-dev libcap-dev" ;;
-  test)  pkgs="libcmocka-dev bats util-linux strace jq python3 acl attr libcap2-bin python3-alembic python3-sqlalchemy" ;;
+  test)  pkgs="libcmocka-dev bats util-linux strace jq python3 python3-pytest mandoc acl attr libcap2-bin python3-alembic python3-sqlalchemy" ;;
   e2e)   pkgs="podman runc busybox-static uidmap python3-yaml catatonit python3-kubernetes postgresql-15" ;;
   docker) pkgs="docker.io docker-compose tini busybox-static python3" ;;
   release) pkgs="gcc-aarch64-linux-gnu libc6-dev-arm64-cross binutils-aarch64-linux-gnu qemu-user-static libcap-dev:arm64 libinih-dev:arm64 libcmocka-dev:arm64 git file" ;;
@@ -23,9 +23,21 @@ esac
 # The arm64 libraries come from Debian's arm64 archive (multiarch).
 arch_needed=""
 case " $pkgs " in *:arm64*) dpkg --print-foreign-architectures | grep -qx arm64 || arch_needed=arm64 ;; esac
+# A package is there when installed for the architecture it is asked for:
+# NAME:ARCH for that one, NAME for the machine's own (or "all"). A bare
+# dpkg-query NAME also matches another architecture's package (multiarch:
+# make release installs libcmocka-dev:arm64), which links nothing natively.
+native=$(dpkg --print-architecture)
+installed() {
+  case "$1" in
+    *:*) want=${1#*:} ;;
+    *) want="$native|all" ;;
+  esac
+  dpkg-query -W -f='${Status} ${Architecture}\n' "$1" 2>/dev/null | grep -Eq "ok installed ($want)\$"
+}
 missing=""
 for p in $pkgs; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing="$missing $p"
+  installed "$p" || missing="$missing $p"
 done
 [ -z "$missing" ] && exit 0
 if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then

@@ -29,8 +29,8 @@ if ! podman image exists docker.io/library/debian:12; then
 	podman tag docker.io/library/debian:12 docker.io/library/debian:12-slim
 fi
 cleanup() {
-	podman rm -f -t 0 rdf-pg >/dev/null 2>&1 || true
-	podman volume rm -f rdf-data rdf-pg >/dev/null 2>&1 || true
+	podman rm -f -t 0 rdf-pg rdf-example >/dev/null 2>&1 || true
+	podman volume rm -f rdf-data rdf-data2 rdf-pg >/dev/null 2>&1 || true
 }
 trap cleanup EXIT
 cleanup
@@ -42,6 +42,16 @@ podman volume create rdf-data >/dev/null
 out=$(podman run --rm -v rdf-data:/data localhost/rdf/example:2 sh -c 'echo "app: pid $$ under $(cat /proc/1/comm), VOLINIT_IMAGE=$VOLINIT_IMAGE"' 2>&1)
 echo "$out"
 grep -qx 'app: pid [0-9]* under volinit, VOLINIT_IMAGE=myapp:2' <<<"$out"
+# As its header says to run it: the image's own CMD on a new volume.
+podman volume create rdf-data2 >/dev/null
+podman run -d --name rdf-example -v rdf-data2:/data localhost/rdf/example:2 >/dev/null
+deadline=$(($(date +%s) + 30))
+until podman logs rdf-example 2>&1 | grep -qx 'myapp: serving on schema 2'; do
+	[ "$(date +%s)" -lt "$deadline" ] || { podman logs rdf-example; exit 1; }
+	sleep 0.2
+done
+podman stop -t 10 rdf-example >/dev/null
+[ "$(podman inspect -f '{{.State.ExitCode}}' rdf-example)" = 0 ]
 
 echo "== examples/postgres-major-version/Containerfile"
 P=localhost/rdf/pg:15-volinit

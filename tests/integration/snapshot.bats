@@ -239,7 +239,7 @@ half" ]
 	echo "$output"
 	[ "$status" -eq 83 ]
 	[[ "$output" == *"FATAL"*"dirty"* ]]
-	[[ "$output" == *"volinit stamp data"* ]]
+	[[ "$output" == *" --entrypoint "*" stamp -c $CONF data N"* ]]
 	[ ! -e "$TD/app-ran" ]
 	run vi check -c "$CONF"
 	[ "$status" -eq 83 ]

@@ -133,3 +133,84 @@ EOF
 	wait_exit "$vpid"
 	assert_status 0
 }
+
+# catcher: a program that takes SIGTSTP, SIGTTIN, SIGTTOU and SIGCONT
+# itself and says so (as vim or a REPL would, without stopping), and exits
+# 7 on SIGINT. It takes them with sigwaitinfo, so that no handler runs in
+# the middle of a print (a SIGSTOP may land anywhere).
+catcher() {
+	cat >"$T/catcher.py" <<'PY'
+import signal, sys
+sigs = {signal.SIGTSTP, signal.SIGTTIN, signal.SIGTTOU, signal.SIGCONT, signal.SIGINT}
+signal.pthread_sigmask(signal.SIG_BLOCK, sigs)
+print("ready", flush=True)
+while True:
+    s = signal.sigwaitinfo(sigs).si_signo
+    if s == signal.SIGINT:
+        sys.exit(7)
+    print("got", signal.Signals(s).name, flush=True)
+PY
+}
+
+@test "tty: kill -TSTP to volinit whose program catches it: passed on, volinit stops, the shell gets its prompt; fg continues both" {
+	catcher
+	shell <<'EOF'
+expect READY> $
+send "$V" -c "$CFG" -- python3 "$T/catcher.py" &\n
+expect ready\r\n
+send kill -TSTP %1\n
+expect Stopped
+send echo "state: $(ps -o stat= -p $(jobs -p %1))"\n
+expect state: T
+send fg\n
+expect got SIGCONT\r\n
+send \x03
+expect READY> $
+send echo "rc=$?"\n
+expect rc=7\r\n
+send exit\n
+eof
+EOF
+	[ "$status" -eq 0 ]
+	# Passed on (the shell may report the stop before or after the
+	# program prints it), and SIGCONT reached the program once: volinit's
+	# own continue is not forwarded a second time.
+	[ "$(grep -c 'got SIGTSTP' "$T/tty")" -eq 1 ]
+	[ "$(grep -c 'got SIGCONT' "$T/tty")" -eq 1 ]
+}
+
+@test "tty: kill -TTIN to 'volinit -g': the program's group gets SIGSTOP (it cannot catch it), volinit stops; fg continues both" {
+	catcher
+	shell <<'EOF'
+expect READY> $
+send "$V" -g -c "$CFG" -- python3 "$T/catcher.py" &\n
+expect ready\r\n
+send kill -TTIN %1\n
+expect Stopped
+# The shell reports volinit's stop; the program's SIGSTOP, sent just
+# before, may take a moment more to land: wait for both, bounded (5 s).
+send for i in $(seq 100); do s="$(ps -o stat= -p $(jobs -p %1)) $(ps -o stat= --ppid $(jobs -p %1))"; case $s in T*T*) break ;; esac; sleep 0.05; done; echo "states: $s"\n
+expect states: T[^ ]* +T
+send fg\n
+expect got SIGCONT\r\n
+send \x03
+expect READY> $
+send echo "rc=$?"\n
+expect rc=7\r\n
+send exit\n
+eof
+EOF
+	[ "$status" -eq 0 ]
+	# Stopped by SIGSTOP: the program never saw SIGTTIN.
+	[ "$(grep -c 'got SIGTTIN' "$T/tty")" -eq 0 ]
+}
+
+@test "dumb-init's own shell_background tests (tests/compat/dumb-init) pass with volinit as dumb-init" {
+	/usr/bin/python3 -c 'import pytest' 2>/dev/null || skip "python3-pytest is not installed"
+	local d=$BATS_TEST_DIRNAME/../compat/dumb-init
+	run timeout -k 5 $((VI_TIMEOUT * 4)) env PATH="$d/bin:$PATH" VOLINIT="$VOLINIT" PYTHONPATH="$d" PYTHONDONTWRITEBYTECODE=1 \
+		/usr/bin/python3 -m pytest -p no:cacheprovider -q --rootdir "$d" "$d/tests/shell_background_test.py"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"4 passed"* ]]
+}

@@ -68,7 +68,7 @@ stdin=null" ]
 	[ ! -e "$TD/app-ran" ]
 	[ "$(grep -c '^volinit: FATAL' <<<"$output")" -eq 1 ]
 	grep -qxF "volinit: FATAL: incompatible persistent state in volume \"data\" ($VOL): schema_version=2, expected=2: verify failed: table users is missing" <<<"$output"
-	grep -q '^volinit: hint: .*volinit status' <<<"$output"
+	grep -q '^volinit: hint: look at the volume and its journal: docker run --rm -v VOLUME:.* --entrypoint .* status -c ' <<<"$output"
 	grep -q '^volinit: hint: .*docker volume rm' <<<"$output"
 	# Its stderr is passed on, whole.
 	grep -qx 'checking tables' <<<"$output"
