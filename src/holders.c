@@ -1,5 +1,6 @@
 /* holders: PATH/.volinit/holders/ (see holders.h). */
 #include "holders.h"
+#include "fsinfo.h"
 #include "jbuf.h"
 #include "self.h"
 #include "state.h"
@@ -254,8 +255,16 @@ static void part(struct jbuf *b, int *count, const char *text)
 /* The files that match (a migrator's; else an app's expecting expects, -1
  * for volinit 0.1, -3 for any version; expects -2: any file), escaped
  * after label; "(no holders file)" when none does. */
+/* Whether a holders file's text names another host than this one. */
+static bool elsewhere(const char *text)
+{
+	size_t n = strlen(self_host());
+	return strncmp(text, "host=", 5) != 0 || strncmp(text + 5, self_host(), n) != 0 ||
+	       text[5 + n] != ' ';
+}
+
 static void files_of(DIR *d, struct jbuf *b, int *count, const char *label, int32_t expects,
-		     bool migrating)
+		     bool migrating, bool *other_host)
 {
 	part(b, count, label);
 	int found = 0;
@@ -275,6 +284,7 @@ static void files_of(DIR *d, struct jbuf *b, int *count, const char *label, int3
 			if (!match)
 				continue;
 			jbuf_puts(b, found++ ? ", " : " ");
+			*other_host |= elsewhere(text);
 			/* Escaped: the files are the app's to write as well. */
 			jbuf_escape_bytes(b, (const unsigned char *)text, strlen(text));
 		}
@@ -289,29 +299,38 @@ void holders_describe(int voldirfd, const struct lock_survey *s, char *buf, size
 	jbuf_init(&b, buf, len);
 	DIR *d = open_holders(voldirfd);
 	int count = 0;
+	bool other = false;
 	if (!s) {
-		files_of(d, &b, &count, "holders:", -2, false);
+		files_of(d, &b, &count, "holders:", -2, false, &other);
 	} else {
 		char label[64];
 		if (s->migrating)
-			files_of(d, &b, &count, "a migration:", -1, true);
+			files_of(d, &b, &count, "a migration:", -1, true, &other);
 		for (size_t i = 0; i < s->napps; i++) {
 			snprintf(label, sizeof(label), "an app expecting %d:", (int)s->apps[i]);
-			files_of(d, &b, &count, label, s->apps[i], false);
+			files_of(d, &b, &count, label, s->apps[i], false, &other);
 		}
 		if (s->more_apps)
 			part(&b, &count, "more apps");
 		if (s->old_shared) {
-			files_of(d, &b, &count, "an app of volinit 0.1:", -1, false);
+			files_of(d, &b, &count, "an app of volinit 0.1:", -1, false, &other);
 			/* Its lock on the whole file hides every app's byte from
 			 * the kernel's answers: name the files of apps too. */
-			files_of(d, &b, &count, "perhaps also, behind it, apps:", -3, false);
+			files_of(d, &b, &count, "perhaps also, behind it, apps:", -3, false,
+				 &other);
 		}
 		if (s->looking)
 			part(&b, &count, "another volinit looking at the volume (a start or check)");
 		if (count == 0)
 			part(&b, &count, "no one any more");
 	}
+	/* A node that died keeps its lock until the filesystem's server ends
+	 * its session (NFSv4 lease, MooseFS session): say so where it shows. */
+	struct fsinfo fs;
+	if (other && (fsinfo_of(voldirfd, &fs), fs.locks == FS_LOCKS_SHARED))
+		part(&b, &count, "a holder on another host holds its lock until it ends or, if its "
+				 "node died, until the filesystem ends that node's session "
+				 "(README: Shared volumes)");
 	if (d)
 		closedir(d);
 }

@@ -84,7 +84,9 @@ sf_conf() {
 # once it has written its pid through A. Sets AVI (volinit) and APP.
 sf_app_on_a() {
 	sf_conf "$TD/a.ini" "$A" "$1"
+	# Node A has a host name of its own (a UTS namespace), as another node would.
 	VOLINIT_IMAGE=registry.example/app:on-a mg_bg "$TD/a.out" \
+		unshare --uts sh -c 'hostname node-a && exec "$@"' sh \
 		"$VOLINIT" -c "$TD/a.ini" -- sh -c 'echo $$ >"$0.tmp" && mv "$0.tmp" "$0" && exec sleep 600' "$A/app.pid"
 	AVI=$MG_PID
 	wait_for_file "$A/app.pid" || { cat "$TD/a.out"; return 1; }
@@ -96,8 +98,10 @@ sf_app_on_a() {
 # nothing ran. Then A's volinit and app are SIGKILLed (a node dying but its
 # client still up): B's migration proceeds, its hook once.
 held_off_then_proceeds() {
-	local fs=$1
+	local fs=$1 other
 	sf_pick "$fs"
+	# reverse: the app on the second mount, the migration on the first.
+	if [ "${2:-}" = reverse ]; then other=$A; A=$B; B=$other; fi
 	echo 2 >"$A/schema_version.txt"
 	mg_hook 3 'echo three >>data.txt'
 	sf_app_on_a 2
@@ -108,7 +112,9 @@ held_off_then_proceeds() {
 	local fatal
 	fatal=$(grep '^volinit: FATAL' <<<"$output")
 	[ "$(wc -l <<<"$fatal")" -eq 1 ]
-	[[ "$fatal" == *"timed out"*"pid=$AVI "*"image=registry.example/app:on-a"* ]]
+	[[ "$fatal" == *"timed out"*"host=node-a pid=$AVI "*"image=registry.example/app:on-a"* ]]
+	# On another host: how long its lock may outlive a dead node, said.
+	[[ "$fatal" == *"a holder on another host holds its lock until it ends or, if its node died, until the filesystem ends that node's session (README: Shared volumes)"* ]]
 	[ ! -s "$HLOG" ]
 	[ "$(cat "$B/schema_version.txt")" = 2 ]
 
@@ -338,6 +344,10 @@ racing_starters() {
 	held_off_then_proceeds gluster
 }
 
+@test "glusterfs: the same the other way round: the app on B holds off A's migration, then A migrates" {
+	held_off_then_proceeds gluster reverse
+}
+
 @test "glusterfs: an online migration on B runs beside A's app" {
 	online_beside gluster
 }
@@ -364,6 +374,10 @@ racing_starters() {
 
 @test "moosefs: an app on A holds off an offline migration on B (75 naming it); SIGKILLed, B migrates" {
 	held_off_then_proceeds mfs
+}
+
+@test "moosefs: the same the other way round: the app on B holds off A's migration, then A migrates" {
+	held_off_then_proceeds mfs reverse
 }
 
 @test "moosefs: an online migration on B runs beside A's app" {
