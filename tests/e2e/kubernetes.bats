@@ -105,7 +105,7 @@ run_manifest_command() { # VOLUME CONTAINER-PATH [PODMAN-ARGS...]
 
 @test "kubernetes manifests: valid YAML, every field name exists in the Kubernetes API, references resolve" {
 	run "$PY" "$E2E_DIR/k8s.py" check "$K8S/pvc.yaml" "$K8S/deployment.yaml" "$K8S/migrate-job.yaml" \
-		"$K8S/deployment-rolling.yaml" "$K8S/contract-job.yaml"
+		"$K8S/deployment-rolling.yaml" "$K8S/contract-job.yaml" "$K8S/pvc-rwx.yaml" "$K8S/deployment-rwx.yaml"
 	echo "$output"
 	assert_eq "$status" 0 "k8s.py check"
 	# The check has teeth: a misspelt field, a field in the wrong place and a
@@ -121,6 +121,9 @@ run_manifest_command() { # VOLUME CONTAINER-PATH [PODMAN-ARGS...]
 	run "$PY" "$E2E_DIR/k8s.py" check "$K8S/deployment.yaml"
 	assert_eq "$status" 1 "k8s.py check of a broken manifest"
 	assert_contains "$output" "claim notes-data is not defined"
+	# The ReadWriteMany variant: its claim, several replicas, each migrating first.
+	assert_eq "$("$PY" "$E2E_DIR/k8s.py" get "$K8S/pvc-rwx.yaml" PersistentVolumeClaim notes-data-rwx spec.accessModes)" '["ReadWriteMany"]' "rwx access mode"
+	assert_eq "$("$PY" "$E2E_DIR/k8s.py" get "$K8S/deployment-rwx.yaml" Deployment notes-rwx spec.replicas)" 3 "rwx replicas"
 	# What the README promises about the Deployment.
 	assert_eq "$("$PY" "$E2E_DIR/k8s.py" get "$K8S/deployment.yaml" Deployment notes spec.strategy.type)" '"Recreate"' "strategy"
 	assert_eq "$("$PY" "$E2E_DIR/k8s.py" get "$K8S/deployment.yaml" Deployment notes spec.template.spec.initContainers.0.command)" '["/sbin/volinit", "migrate"]' "init container command"
