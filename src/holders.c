@@ -178,36 +178,129 @@ static bool read_holder(int dfd, const char *name, char *text, size_t len, int32
 	return true;
 }
 
+/* Whether the entry name of holders/ (d) is a file no one can hold the
+ * lock for beside a caller holding it exclusively (readers < 0: the whole
+ * file; else migrating online, readers being the oldest version that may
+ * run beside it); text gets what it says, when it could be read. Anything
+ * but a regular file with one link is left alone, with a warning. */
+static bool cleared(DIR *d, int voldirfd, const char *name, int32_t readers, char *text,
+		    size_t len)
+{
+	text[0] = '\0';
+	if (strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
+		return false;
+	struct stat st;
+	if (fstatat(dirfd(d), name, &st, AT_SYMLINK_NOFOLLOW) != 0)
+		return false;
+	if (!S_ISREG(st.st_mode) || st.st_nlink != 1) {
+		char d2[96];
+		state_warn_once(NULL, voldirfd, &st, HOLDERS "/%.200s is %s: left alone", name,
+				state_describe(&st, d2, sizeof(d2)));
+		return false;
+	}
+	int32_t expects = -1;
+	bool migrating = false;
+	if (name[0] != '.' && !read_holder(dirfd(d), name, text, len, &expects, &migrating))
+		text[0] = '\0';
+	/* An app that may run on beside an online migration. */
+	return !(readers >= 0 && text[0] && !migrating && expects >= readers);
+}
+
 void holders_clear(int voldirfd, int32_t readers)
 {
 	DIR *d = open_holders(voldirfd);
 	if (!d)
 		return;
 	struct dirent *e;
+	char text[256];
+	while ((e = readdir(d)) != NULL)
+		if (cleared(d, voldirfd, e->d_name, readers, text, sizeof(text)))
+			unlinkat(dirfd(d), e->d_name, 0);
+	closedir(d);
+}
+
+/* When the process pid started, in seconds since the epoch, or -1. */
+static long long started_at(long pid)
+{
+	char path[64], buf[1024];
+	snprintf(path, sizeof(path), "/proc/%ld/stat", pid);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	ssize_t n = fd < 0 ? -1 : read(fd, buf, sizeof(buf) - 1);
+	if (fd >= 0)
+		close(fd);
+	if (n <= 0)
+		return -1;
+	buf[n] = '\0';
+	/* Field 22, counted after the command's closing parenthesis. */
+	char *p = strrchr(buf, ')');
+	for (int field = 2; p && field < 22; field++)
+		p = strchr(p + 1, ' ');
+	long long ticks = p ? strtoll(p + 1, NULL, 10) : -1;
+	fd = open("/proc/stat", O_RDONLY | O_CLOEXEC);
+	char st[4096];
+	n = fd < 0 ? -1 : read(fd, st, sizeof(st) - 1);
+	if (fd >= 0)
+		close(fd);
+	if (n <= 0 || ticks < 0)
+		return -1;
+	st[n] = '\0';
+	char *bt = strstr(st, "\nbtime ");
+	long hz = sysconf(_SC_CLK_TCK);
+	return bt && hz > 0 ? strtoll(bt + 7, NULL, 10) + ticks / hz : -1;
+}
+
+/* Whether the process pid is a volinit (its command's name): a pid from a
+ * holders file written in another PID namespace (a container sharing the
+ * host name) names some other process here. */
+static bool is_volinit(long pid)
+{
+	char path[64], comm[32];
+	snprintf(path, sizeof(path), "/proc/%ld/comm", pid);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	ssize_t n = fd < 0 ? -1 : read(fd, comm, sizeof(comm) - 1);
+	if (fd >= 0)
+		close(fd);
+	return n >= 7 && strncmp(comm, "volinit", 7) == 0;
+}
+
+/* Whether a holders file's text names a volinit of this host, not us,
+ * that is alive and was there when the file was written (not a later
+ * process given the pid of a holder killed hard). */
+static bool alive_here(const char *text)
+{
+	size_t n = strlen(self_host());
+	if (strncmp(text, "host=", 5) != 0 || strncmp(text + 5, self_host(), n) != 0 ||
+	    text[5 + n] != ' ')
+		return false;
+	const char *p = strstr(text, " pid="), *since = strstr(text, " since=");
+	long pid = p ? strtol(p + 5, NULL, 10) : 0;
+	long long at, started;
+	if (pid <= 0 || pid == self_pid() || !since || !jbuf_time_parse(since + 7, &at))
+		return false;
+	started = started_at(pid);
+	return started >= 0 && started <= at + 2 && /* the tick and the clock's slack */
+	       is_volinit(pid);
+}
+
+int holders_alive_here(int voldirfd, int32_t readers, char *who, size_t len)
+{
+	struct jbuf b;
+	jbuf_init(&b, who, len);
+	DIR *d = open_holders(voldirfd);
+	if (!d)
+		return 0;
+	int found = 0;
+	struct dirent *e;
+	char text[256];
 	while ((e = readdir(d)) != NULL) {
-		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+		if (!cleared(d, voldirfd, e->d_name, readers, text, sizeof(text)) ||
+		    !alive_here(text))
 			continue;
-		/* A stale file of volinit's goes; anything else (a hard link to
-		 * a file elsewhere, a FIFO) is left alone. */
-		struct stat st;
-		if (fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0)
-			continue;
-		if (!S_ISREG(st.st_mode) || st.st_nlink != 1) {
-			char d2[96];
-			state_warn_once(NULL, voldirfd, &st, HOLDERS "/%.200s is %s: left alone",
-					e->d_name, state_describe(&st, d2, sizeof(d2)));
-			continue;
-		}
-		char text[256];
-		int32_t expects = -1;
-		bool migrating = false;
-		if (readers >= 0 && e->d_name[0] != '.' &&
-		    read_holder(dirfd(d), e->d_name, text, sizeof(text), &expects, &migrating) &&
-		    !migrating && expects >= readers)
-			continue; /* an app that may run on beside the migration */
-		unlinkat(dirfd(d), e->d_name, 0);
+		jbuf_puts(&b, found++ ? ", " : "");
+		jbuf_escape_bytes(&b, (const unsigned char *)text, strlen(text));
 	}
 	closedir(d);
+	return found;
 }
 
 static bool holds_app(const struct lock_survey *s, int32_t version)

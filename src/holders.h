@@ -38,6 +38,14 @@ void holders_remove(struct holder *h);
  * than readers. */
 void holders_clear(int voldirfd, int32_t readers);
 
+/* Of the files holders_clear(voldirfd, readers) would remove, those of
+ * processes of this host that are alive and were there when they wrote
+ * them (their start time, not only their pid): holders whose lock the
+ * caller, holding its own exclusively, should have been held off by, so
+ * the locks of this mount do not reach theirs. Returns how many, named
+ * (escaped) in who. */
+int holders_alive_here(int voldirfd, int32_t readers, char *who, size_t len);
+
 /* Removes the files that no lock the kernel knows of stands for (others,
  * as surveyed with lock_survey(fd, NULL, ...)): an app's whose version no
  * one holds, a migrator's while no one migrates (a file that says no

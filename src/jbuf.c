@@ -176,3 +176,26 @@ void jbuf_time(struct jbuf *b)
 	jbuf_printf(b, "%04lld-%02lld-%02lldT%02lld:%02lld:%02lld.%03ldZ", year, month, day,
 		    rem / 3600, rem / 60 % 60, rem % 60, ts.tv_nsec / 1000000);
 }
+
+bool jbuf_time_parse(const char *s, long long *secs)
+{
+	int v[6], widths[6] = { 4, 2, 2, 2, 2, 2 };
+	const char seps[6] = { '-', '-', 'T', ':', ':', '.' };
+	for (int i = 0; i < 6; i++) {
+		v[i] = 0;
+		for (int k = 0; k < widths[i]; k++, s++) {
+			if (*s < '0' || *s > '9')
+				return false;
+			v[i] = v[i] * 10 + (*s - '0');
+		}
+		if (*s++ != seps[i])
+			return false;
+	}
+	/* days_from_civil (H. Hinnant), the inverse of jbuf_time's. */
+	long long y = v[0] - (v[1] <= 2), era = (y >= 0 ? y : y - 399) / 400;
+	long long yoe = y - era * 400, mp = v[1] > 2 ? v[1] - 3 : v[1] + 9;
+	long long doy = (153 * mp + 2) / 5 + v[2] - 1;
+	long long doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+	*secs = (era * 146097 + doe - 719468) * 86400 + v[3] * 3600 + v[4] * 60 + v[5];
+	return true;
+}

@@ -32,4 +32,8 @@ void jbuf_escape_bytes(struct jbuf *b, const unsigned char *data, size_t n);
 /* UTC time as 2026-11-23T17:44:42.123Z. */
 void jbuf_time(struct jbuf *b);
 
+/* The seconds since the epoch of a time jbuf_time wrote (its milliseconds
+ * left out), or false when s does not begin with one. */
+bool jbuf_time_parse(const char *s, long long *secs);
+
 #endif

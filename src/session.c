@@ -96,11 +96,24 @@ static int hold(struct session *s)
  * volinit left half-written removed: its temporary version file (counted
  * as data by nothing, but junk in the app's directory) and those in
  * .volinit/. Returns 0 or 73 after its FATAL line. */
-static int prepare_act(struct session *s)
+static int prepare_act(struct session *s, int32_t readers)
 {
 	const struct volume_conf *v = s->v;
 	struct stat in_use;
-	char names[256];
+	char names[256], who[512];
+	/* Holding the lock for the act, no holder it excludes can hold it: one
+	 * of this host that is alive means that this mount's locks do not
+	 * reach its (SPEC.md "Shared volumes"), unless one node mounts it. */
+	if (!v->single_node && holders_alive_here(s->dirfd, readers, who, sizeof(who)) > 0) {
+		log_fatal(73, v->name, "volume \"%s\" (%s): it would be written, but a holder of its "
+				       "lock on this host is running and its lock is not seen through "
+				       "this mount (the filesystem's locks do not reach it): %s", v->name,
+			  v->path, who);
+		log_hint(v->name, "the data on the volume was not changed");
+		log_hint(v->name, "stop that holder first; if only this node mounts the volume, say "
+				  "so in its section of the config: single_node = true");
+		return 73;
+	}
 	int sfd = state_open(s->dirfd, false);
 	int n = sfd >= 0 && fstat(sfd, &in_use) == 0
 			? state_find_elsewhere(s->dirfd, &in_use, names, sizeof(names)) : 0;
@@ -140,7 +153,7 @@ static int exclusive(struct session *s)
 	struct lock_claim c = lock_claim_all();
 	int rc = lock_wait(s->lockfd, s->dirfd, s->v, &c);
 	if (rc == 0)
-		rc = prepare_act(s);
+		rc = prepare_act(s, -1);
 	if (rc == 0) {
 		holders_clear(s->dirfd, -1);
 		s->holder.expects = s->v->expected;
@@ -233,8 +246,9 @@ static bool same_claim(const struct lock_claim *a, const struct lock_claim *b)
 static int act(struct session *s, const struct privs *hooks, const struct lock_claim *claim)
 {
 	int rc = 0;
-	if (s->lockfd >= 0 && acts(&s->d) && (rc = prepare_act(s)) == 0) {
-		holders_clear(s->dirfd, claim->r[0].len == 0 ? -1 : config_readers(s->v));
+	int32_t readers = claim->r[0].len == 0 ? -1 : config_readers(s->v);
+	if (s->lockfd >= 0 && acts(&s->d) && (rc = prepare_act(s, readers)) == 0) {
+		holders_clear(s->dirfd, readers);
 		s->holder.expects = s->v->expected;
 		s->holder.migrating = true;
 		holders_add(s->dirfd, &s->holder);

@@ -275,3 +275,61 @@ $(wait_for_files "$TD/go" 1)"
 	mg_wait_exit "$apid"
 	[ "$MG_RC" -eq 0 ]
 }
+
+# A holders file as volinit writes it, for a process of this host.
+fake_holder() {
+	local pid=$1 since=$2 expects=$3
+	mkdir -p -m 0700 "$VOL/.volinit/holders"
+	printf 'host=%s pid=%s since=%s expects=%s role=app image=elsewhere\n' \
+		"$(hostname)" "$pid" "$since" "$expects" >"$VOL/.volinit/holders/fake-$pid"
+	chmod 0600 "$VOL/.volinit/holders/fake-$pid"
+}
+
+@test "a holder of this host alive but its lock unseen (locks that do not reach this mount): an act refuses (73), single_node = true acts" {
+	echo 1 >"$VOL/schema_version.txt"
+	mg_hook 2 'echo two >>data.txt'
+	mg_conf 1
+	run vi -c "$CONF" -- true
+	[ "$status" -eq 0 ]
+	# A volinit that was running when its file was written, holding no
+	# lock that this mount sees (as one on another mount of a bindfs): a
+	# process named volinit-... (its command's name is what is checked).
+	cp "$(command -v sleep)" "$TD/volinit-elsewhere"
+	mg_bg "$TD/sleeper.out" "$TD/volinit-elsewhere" 300
+	local pid=$MG_PID
+	fake_holder "$pid" "$(date -u -d '+5 seconds' +%Y-%m-%dT%H:%M:%S.000Z)" 1
+	mg_conf 2
+	run vi migrate -c "$CONF"
+	echo "$output"
+	[ "$status" -eq 73 ]
+	[[ "$output" == *"FATAL"*"a holder of its lock on this host is running and its lock is not seen through this mount"*"pid=$pid "* ]]
+	[[ "$output" == *"hint: "*"single_node = true"* ]]
+	[ ! -s "$HLOG" ]
+	[ "$(mg_version)" = 1 ]
+	mg_conf 2 "single_node = true"
+	run vi migrate -c "$CONF"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[ "$(mg_version)" = 2 ]
+	kill "$pid"
+}
+
+@test "a holders file whose pid now belongs to a later process (its holder killed hard), or to no volinit, is stale, not a holder: the act goes on" {
+	echo 1 >"$VOL/schema_version.txt"
+	mg_hook 2 'echo two >>data.txt'
+	cp "$(command -v sleep)" "$TD/volinit-later"
+	mg_bg "$TD/sleeper.out" "$TD/volinit-later" 300
+	local pid=$MG_PID
+	# Written long before that process started.
+	fake_holder "$pid" "2020-01-01T00:00:00.000Z" 1
+	# PID 1 of this namespace, running since before now, is no volinit (a
+	# volinit that was PID 1 of a container with the same host name).
+	fake_holder 1 "$(date -u -d '+5 seconds' +%Y-%m-%dT%H:%M:%S.000Z)" 1
+	mg_conf 2
+	run vi migrate -c "$CONF"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[ "$(mg_version)" = 2 ]
+	[ ! -e "$VOL/.volinit/holders/fake-$pid" ]
+	kill "$pid"
+}

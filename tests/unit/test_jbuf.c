@@ -6,6 +6,7 @@
 #include <cmocka.h>
 
 #include <string.h>
+#include <time.h>
 
 #include "jbuf.h"
 
@@ -99,6 +100,30 @@ static void cut_output_is_bounded(void **state)
 	}
 }
 
+/* The times volinit writes read back: known values, a leap day, jbuf_time's
+ * own output, and what is not one of its times. */
+static void time_parsed_back(void **state)
+{
+	(void)state;
+	long long t;
+	assert_true(jbuf_time_parse("2026-12-07T23:51:17.681Z", &t));
+	assert_int_equal(t, 1796687477LL);
+	assert_true(jbuf_time_parse("2000-02-29T00:00:00.000Z", &t));
+	assert_int_equal(t, 951782400LL);
+	assert_true(jbuf_time_parse("1970-01-01T00:00:00.000Z", &t));
+	assert_int_equal(t, 0);
+	char buf[40];
+	struct jbuf b;
+	jbuf_init(&b, buf, sizeof(buf));
+	long long before = (long long)time(NULL);
+	jbuf_time(&b);
+	assert_true(jbuf_time_parse(buf, &t));
+	assert_true(t >= before && t <= (long long)time(NULL));
+	assert_false(jbuf_time_parse("2026-12-07 23:51:17.681Z", &t));
+	assert_false(jbuf_time_parse("2026-12-07T23:51", &t));
+	assert_false(jbuf_time_parse("", &t));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -107,6 +132,7 @@ int main(void)
 		cmocka_unit_test(not_utf8_replaced),
 		cmocka_unit_test(cut_to_max),
 		cmocka_unit_test(cut_output_is_bounded),
+		cmocka_unit_test(time_parsed_back),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
