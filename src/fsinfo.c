@@ -12,6 +12,7 @@
  *   unknown     anything else (a FUSE driver not named here, 9p, virtiofs)
  */
 #include "fsinfo.h"
+#include "volume.h"
 
 #include <fcntl.h>
 #include <stdio.h>
@@ -201,32 +202,11 @@ void fsinfo_classify(long f_type, const char *line, struct fsinfo *out)
 		snprintf(out->why, sizeof(out->why), "%s is not one volinit knows", out->type);
 }
 
-/* The mount ID of dirfd from /proc/self/fdinfo, or -1. */
-static long long mnt_id_of(int dirfd)
-{
-	char path[64], buf[512];
-	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", dirfd);
-	int f = open(path, O_RDONLY | O_CLOEXEC);
-	if (f < 0)
-		return -1;
-	ssize_t n = read(f, buf, sizeof(buf) - 1);
-	close(f);
-	if (n <= 0)
-		return -1;
-	buf[n] = '\0';
-	char *p = strstr(buf, "mnt_id:");
-	if (!p)
-		return -1;
-	char *end;
-	long long id = strtoll(p + 7, &end, 10);
-	return end == p + 7 ? -1 : id;
-}
-
 void fsinfo_of(int dirfd, struct fsinfo *out)
 {
 	struct statfs sf;
 	long f_type = fstatfs(dirfd, &sf) == 0 ? (long)sf.f_type : 0;
-	long long id = mnt_id_of(dirfd);
+	long long id = volume_fdinfo_mnt_id(dirfd);
 	char *line = NULL, *found = NULL;
 	size_t cap = 0;
 	FILE *f = id >= 0 ? fopen("/proc/self/mountinfo", "re") : NULL;

@@ -100,9 +100,7 @@ int volume_sync(int dirfd)
 	return syncfs(dirfd) == 0 ? 0 : errno;
 }
 
-/* The mount ID of fd from /proc/self/fdinfo (Linux 3.15), or -1: for
- * kernels whose statx lacks STATX_MNT_ID. */
-static long long fdinfo_mnt_id(int fd)
+long long volume_fdinfo_mnt_id(int fd)
 {
 	char path[64], buf[512];
 	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fd);
@@ -151,7 +149,7 @@ int volume_is_mountpoint_at(int dirfd)
 		rc = self.stx_mnt_id != up.stx_mnt_id;
 		goto out;
 	}
-	long long a = fdinfo_mnt_id(dirfd), b = fdinfo_mnt_id(pfd);
+	long long a = volume_fdinfo_mnt_id(dirfd), b = volume_fdinfo_mnt_id(pfd);
 	if (a >= 0 && b >= 0)
 		rc = a != b;
 	else

@@ -52,6 +52,11 @@ int volume_is_empty(int dirfd);
  * Looks at nothing else in the mount table. */
 int volume_is_mountpoint_at(int dirfd);
 
+/* The mount ID of fd (its line in /proc/self/mountinfo) from
+ * /proc/self/fdinfo (Linux 3.15), or -1: for kernels whose statx lacks
+ * STATX_MNT_ID, and where the line itself is looked for. */
+long long volume_fdinfo_mnt_id(int fd);
+
 /* The same for a path (opened once). */
 int volume_is_mountpoint(const char *path);
 
