@@ -6,7 +6,8 @@
 # refusal (the restart loop of on_refuse = exit against on_refuse = hold),
 # examples/s003-stale-volume's one-shot migrate service
 # (docker-compose.migrate.yml), its README's command lines run as written in
-# a copy of the source tree, and examples/stateful-service as a compose
+# a copy of the source tree (and the README's first Compose lines, with
+# docker-compose.yml, the same way), and examples/stateful-service as a compose
 # project with its inspector.
 
 load docker
@@ -67,11 +68,17 @@ play() { # N EXPECTED
 	local line
 	line=$(sed -n "${1}p" "$BATS_FILE_TMPDIR/mig-steps")
 	assert_contains "$line" "$2" || return 1
-	echo "\$ $line"
-	run env -u APP_VERSION -u MIGRATE -u COMPOSE_PROJECT_NAME -u COMPOSE_FILE \
-		bash -c 'cd "$1" && exec timeout -k 5 240 bash -c "$2"' _ "$MIG" "$line"
-	echo "$output"
+	run_line "$line"
 	echo "$1" >"$BATS_FILE_TMPDIR/mig-played"
+}
+
+# run_line LINE: one README command line, as written, in the example's
+# directory of the tree copy (see play); sets status and output.
+run_line() { # LINE
+	echo "\$ $1"
+	run env -u APP_VERSION -u MIGRATE -u COMPOSE_PROJECT_NAME -u COMPOSE_FILE \
+		bash -c 'cd "$1" && exec timeout -k 5 240 bash -c "$2"' _ "$MIG" "$1" </dev/null
+	echo "$output"
 }
 
 # Skips unless the README's steps before N were played.
@@ -255,6 +262,42 @@ started_after_migrate() { # CONTAINER
 	[ "$status" -ne 0 ]
 	run "$DOCKER" ps -aq --filter "name=${P_MIG}_"
 	assert_eq "$output" "" "containers left"
+}
+
+@test "the S003 README's 'With Docker Compose' lines as written: v1 up, v2 without a hook exits 80, its logs, v2 with its hook serves, down -v" {
+	local steps=() c=${P_MIG}_notes_1
+	mapfile -t steps < <("$PY" "$E2E_DIR/readme_check.py" --block "$MIG/README.md" "With Docker Compose")
+	printf '%s\n' "${steps[@]}"
+	assert_eq "${#steps[@]}" 7 "command lines in the README's block"
+	assert_contains "${steps[0]}" "make -C ../.. static"
+	run_line "${steps[0]}"
+	assert_eq "$status" 0 "make static"
+	assert_contains "${steps[1]}" "cp ../../build/volinit-static volinit && cp /bin/busybox busybox"
+	run_line "${steps[1]}"
+	assert_eq "$status" 0 "cp"
+	assert_contains "${steps[2]}" "docker-compose up --build -d"
+	run_line "${steps[2]}"
+	assert_eq "$status" 0 "v1 up --build -d"
+	wait_log "$c" 'notes v1: serving 2 sessions'
+	assert_contains "${steps[3]}" "APP_VERSION=2 MIGRATE=no docker-compose up --build"
+	run_line "${steps[3]}"
+	assert_contains "$output" "notes_1 exited with code 80"
+	assert_eq "$(exit_code "$c")" 80 "exit code of v2 without a hook"
+	assert_contains "${steps[4]}" "docker-compose logs notes"
+	run_line "${steps[4]}"
+	assert_eq "$status" 0 "logs notes"
+	assert_contains "$output" "$FATAL_1_2"
+	assert_contains "$output" "docker compose down -v"
+	assert_contains "${steps[5]}" "APP_VERSION=2 docker-compose up --build -d"
+	run_line "${steps[5]}"
+	assert_eq "$status" 0 "v2 up --build -d"
+	wait_log "$c" 'notes v2: serving 2 sessions'
+	assert_eq "$(cat "$(vol_path "${P_MIG}_data")/schema_version.txt")" 2 "schema version"
+	assert_contains "${steps[6]}" "docker-compose down -v"
+	run_line "${steps[6]}"
+	assert_eq "$status" 0 "down -v"
+	run "$DOCKER" volume inspect "${P_MIG}_data"
+	[ "$status" -ne 0 ]
 }
 
 @test "restart: unless-stopped with a refusal: on_refuse = exit loops (80 each time), on_refuse = hold stays up for docker exec" {
