@@ -1,10 +1,15 @@
 #!/usr/bin/python3
 """readme_check.py README OUTPUT PREFIX...
+   readme_check.py --block README HEADING
 
 Every line of README's code blocks that starts (after indentation) with one of
 the PREFIXes must appear as a line of OUTPUT (a file holding what the example
 printed), compared without leading and trailing blanks. Numbers after "pid "
 may differ; nothing else may. Exits 1 listing the missing lines.
+
+With --block: prints the non-blank lines of the first code block after the
+heading that starts with HEADING (without its #s), for a test that plays a
+README's commands as written. Exits 1 when there is no such heading or block.
 """
 import re
 import sys
@@ -17,7 +22,21 @@ def pattern(line):
     return re.compile("^" + "".join(out) + "$")
 
 
+def block(readme, heading):
+    text = open(readme).read()
+    m = re.search(r"^#+ " + re.escape(heading) + r".*?^```[^\n]*\n(.*?)^```", text, re.S | re.M)
+    if not m:
+        print(f"{readme}: no code block after a heading '{heading}'", file=sys.stderr)
+        sys.exit(1)
+    for l in m.group(1).splitlines():
+        if l.strip():
+            print(l)
+
+
 def main():
+    if sys.argv[1] == "--block":
+        block(sys.argv[2], sys.argv[3])
+        return
     readme, output, prefixes = sys.argv[1], sys.argv[2], tuple(sys.argv[3:])
     text = open(readme).read()
     blocks = re.findall(r"^```[^\n]*\n(.*?)^```", text, re.S | re.M)
