@@ -135,10 +135,18 @@ EOF
 @test "make image: FROM scratch images holding only /volinit; an app image takes it with COPY --from=volinit:VERSION" {
 	local version ctx a out
 	version=$(cat "$REPO/VERSION")
-	# make image builds the release binaries first when they are missing.
+	# make image builds the release binaries first when they are missing,
+	# for this machine's architecture only unless IMAGE_ARCHES names more.
+	"$DOCKER" rmi -f "volinit:$version-arm64" >/dev/null 2>&1 || true
 	run make -s -C "$REPO" image IMAGE_ENGINE="$DOCKER" IMAGE_NAME=volinit
 	echo "$output"
 	assert_eq "$status" 0 "make image"
+	assert_eq "$("$DOCKER" inspect -f '{{.Architecture}}' "volinit:$version-amd64")" amd64 "this machine's image"
+	run "$DOCKER" image inspect "volinit:$version-arm64"
+	assert_eq "$status" 1 "no arm64 image unless asked for"
+	run make -s -C "$REPO" image IMAGE_ENGINE="$DOCKER" IMAGE_NAME=volinit IMAGE_ARCHES="amd64 arm64"
+	echo "$output"
+	assert_eq "$status" 0 "make image IMAGE_ARCHES=\"amd64 arm64\""
 	for a in amd64 arm64; do
 		assert_eq "$("$DOCKER" inspect -f '{{.Architecture}}' "volinit:$version-$a")" "$a" "architecture of volinit:$version-$a"
 		# One layer, one file: /volinit.
