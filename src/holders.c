@@ -73,9 +73,19 @@ int holders_add(int voldirfd, struct holder *h)
 	jbuf_time(&t);
 	/* Bounded fields: the line always fits (a long VOLINIT_IMAGE is cut),
 	 * and it stays one line whatever the image holds. */
-	int n = snprintf(text, sizeof(text), "host=%.64s pid=%ld since=%s expects=%d role=%s "
+	snprintf(tmp, sizeof(tmp), ".%s.tmp", h->name);
+	unlinkat(h->dirfd, tmp, 0); /* left by a crashed volinit with our name */
+	int fd = openat(h->dirfd, tmp,
+			O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC,
+			0600);
+	if (fd < 0)
+		return errno;
+	/* Held while we live; the kernel lets it go when we die. */
+	struct flock fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET };
+	bool locked = fcntl(fd, F_OFD_SETLK, &fl) == 0;
+	int n = snprintf(text, sizeof(text), "host=%.64s pid=%ld since=%s expects=%d role=%s%s "
 			 "image=%.400s", self_host(), self_pid(), since, (int)h->expects,
-			 h->migrating ? "migration" : "app", self_image());
+			 h->migrating ? "migration" : "app", locked ? " lock=1" : "", self_image());
 	if (n < 0 || (size_t)n >= sizeof(text) - 1)
 		n = (int)sizeof(text) - 2;
 	for (int i = 0; i < n; i++)
@@ -91,25 +101,23 @@ int holders_add(int voldirfd, struct holder *h)
 		char d[96];
 		state_warn_once(NULL, voldirfd, &st, HOLDERS "/%s is %s: left alone; going on "
 				"without a holders file", h->name, state_describe(&st, d, sizeof(d)));
+		close(fd);
+		unlinkat(h->dirfd, tmp, 0);
 		return EEXIST;
 	}
-	snprintf(tmp, sizeof(tmp), ".%s.tmp", h->name);
-	unlinkat(h->dirfd, tmp, 0); /* left by a crashed volinit with our name */
-	int fd = openat(h->dirfd, tmp,
-			O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC,
-			0600);
-	if (fd < 0)
-		return errno;
 	int err = write(fd, text, (size_t)n) == n ? 0 : EIO;
 	if (!err && fstat(fd, &st) != 0)
 		err = errno;
-	close(fd);
 	if (!err && renameat(h->dirfd, tmp, h->dirfd, h->name) != 0)
 		err = errno;
 	if (err) {
+		close(fd);
 		unlinkat(h->dirfd, tmp, 0);
 		return err;
 	}
+	if (h->fd >= 0)
+		close(h->fd); /* the file it replaced */
+	h->fd = fd;
 	h->dev = st.st_dev;
 	h->ino = st.st_ino;
 	return 0;
@@ -124,6 +132,9 @@ void holders_remove(struct holder *h)
 	if (h->ino && fstatat(h->dirfd, h->name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
 	    st.st_dev == h->dev && st.st_ino == h->ino)
 		unlinkat(h->dirfd, h->name, 0);
+	if (h->fd >= 0)
+		close(h->fd);
+	h->fd = -1;
 	close(h->dirfd);
 	h->dirfd = -1;
 	h->ino = 0;
@@ -142,10 +153,13 @@ static DIR *open_holders(int voldirfd)
 
 /* A file's line, its expected version (-1: none said, a file of volinit
  * 0.1) and whether it is a migrator's. Returns false when the file
- * cannot be read (not a regular file with one link, empty). */
+ * cannot be read (not a regular file with one link, empty), or when it is
+ * of a volinit that died (it says lock=1 and no one holds a lock on it):
+ * *gone then says so. */
 static bool read_holder(int dfd, const char *name, char *text, size_t len, int32_t *expects,
-			bool *migrating)
+			bool *migrating, bool *gone)
 {
+	*gone = false;
 	struct stat st;
 	int fd = state_openat(dfd, name, O_RDONLY, &st);
 	if (fd < 0)
@@ -155,6 +169,8 @@ static bool read_holder(int dfd, const char *name, char *text, size_t len, int32
 		return false;
 	}
 	ssize_t n = read(fd, text, len - 1);
+	struct flock fl = { .l_type = F_RDLCK, .l_whence = SEEK_SET };
+	bool unlocked = fcntl(fd, F_OFD_GETLK, &fl) == 0 && fl.l_type == F_UNLCK;
 	close(fd);
 	if (n <= 0)
 		return false;
@@ -175,7 +191,12 @@ static bool read_holder(int dfd, const char *name, char *text, size_t len, int32
 			*expects = (int32_t)x;
 	}
 	*migrating = strstr(head, " role=migration") != NULL;
-	return true;
+	*gone = unlocked && strstr(head, " lock=1") != NULL;
+	/* Not shown: the line reads as it did before it was there. */
+	char *l = strstr(text, " lock=1 image=");
+	if (l && l + 7 == strstr(text, " image="))
+		memmove(l, l + 7, strlen(l + 7) + 1);
+	return !*gone;
 }
 
 /* Whether the entry name of holders/ (d) is a file no one can hold the
@@ -199,8 +220,9 @@ static bool cleared(DIR *d, int voldirfd, const char *name, int32_t readers, cha
 		return false;
 	}
 	int32_t expects = -1;
-	bool migrating = false;
-	if (name[0] != '.' && !read_holder(dirfd(d), name, text, len, &expects, &migrating))
+	bool migrating = false, gone;
+	/* A file of a volinit that died (gone) is cleared too, never read. */
+	if (name[0] != '.' && !read_holder(dirfd(d), name, text, len, &expects, &migrating, &gone))
 		text[0] = '\0';
 	/* An app that may run on beside an online migration. */
 	return !(readers >= 0 && text[0] && !migrating && expects >= readers);
@@ -324,9 +346,13 @@ void holders_prune(int voldirfd, const struct lock_survey *others)
 			continue; /* ., .., a temporary file */
 		char text[256];
 		int32_t expects;
-		bool migrating;
-		if (!read_holder(dirfd(d), e->d_name, text, sizeof(text), &expects, &migrating))
-			continue; /* not a file of volinit's: left alone */
+		bool migrating, gone;
+		if (!read_holder(dirfd(d), e->d_name, text, sizeof(text), &expects, &migrating,
+				 &gone)) {
+			if (gone) /* its volinit died */
+				unlinkat(dirfd(d), e->d_name, 0);
+			continue; /* else not a file of volinit's: left alone */
+		}
 		/* Only files this volinit wrote (they say what they expect);
 		 * others are left as they are, to be taken back or shown. */
 		if (expects < 0)
@@ -336,6 +362,15 @@ void holders_prune(int voldirfd, const struct lock_survey *others)
 			unlinkat(dirfd(d), e->d_name, 0);
 	}
 	closedir(d);
+}
+
+void holders_tidy(int voldirfd, int lockfd)
+{
+	if (lockfd < 0)
+		return;
+	struct lock_survey all;
+	lock_survey(lockfd, NULL, &all);
+	holders_prune(voldirfd, &all);
 }
 
 /* "; " between parts. */
@@ -369,9 +404,9 @@ static void files_of(DIR *d, struct jbuf *b, int *count, const char *label, int3
 				continue; /* ., .., a temporary file */
 			char text[256];
 			int32_t x;
-			bool m;
-			if (!read_holder(dirfd(d), e->d_name, text, sizeof(text), &x, &m))
-				continue;
+			bool m, gone;
+			if (!read_holder(dirfd(d), e->d_name, text, sizeof(text), &x, &m, &gone))
+				continue; /* not volinit's, or of a volinit that died */
 			bool match = expects == -2 || (migrating ? m : expects == -3 ? !m && x >= 0
 								      : !m && x == expects);
 			if (!match)

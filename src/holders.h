@@ -22,11 +22,15 @@ struct holder {
 	char name[96];
 	dev_t dev;
 	ino_t ino; /* 0: none written */
+	int fd; /* our file, open with an OFD write lock on it while we live, or -1 */
 };
-#define HOLDER_NONE ((struct holder){ .expects = -1, .dirfd = -1 })
+#define HOLDER_NONE ((struct holder){ .expects = -1, .dirfd = -1, .fd = -1 })
 
 /* Writes our file, fresh each time (a temporary file renamed over it; no
- * fsync: it is a hint). Returns 0 or errno. */
+ * fsync: it is a hint). It stays open with an OFD write lock on it, and
+ * then says "lock=1": a file that says so and that no one has locked is of
+ * a volinit killed hard, never named as a holder, removed when holders are
+ * next pruned. Returns 0 or errno. */
 int holders_add(int voldirfd, struct holder *h);
 
 /* Removes our file, if any, and closes the directory. */
@@ -50,8 +54,14 @@ int holders_alive_here(int voldirfd, int32_t readers, char *who, size_t len);
  * as surveyed with lock_survey(fd, NULL, ...)): an app's whose version no
  * one holds, a migrator's while no one migrates (a file that says no
  * version, of volinit 0.1's or not volinit's at all, is left alone). Files
- * of apps that were killed hard go this way, when the next app starts. */
+ * of apps that were killed hard go this way, when holders are next named
+ * (a wait, --dry-run, status) or someone acts (holders_clear): never on a
+ * start that has nothing to do, which reads no directory. */
 void holders_prune(int voldirfd, const struct lock_survey *others);
+
+/* holders_prune after a survey of every lock but the caller's own on
+ * lockfd (nothing when lockfd < 0). */
+void holders_tidy(int voldirfd, int lockfd);
 
 /* Who holds what the survey found, named from the files ("an app
  * expecting 1: host=a pid=7 since=... image=...; a migration: ..."),

@@ -314,6 +314,7 @@ static void blockers(const struct lock_waiter *w, char *who, size_t len)
 {
 	struct lock_survey s;
 	lock_survey(w->lockfd, &w->claim, &s);
+	holders_tidy(w->voldirfd, w->lockfd);
 	holders_describe(w->voldirfd, &s, who, len);
 }
 

@@ -211,9 +211,8 @@ void startup_started(const struct config *cfg, struct startup *s)
 	for (size_t i = 0; i < s->n; i++) {
 		struct session *h = &s->volumes[i].session;
 		if (h->lockfd >= 0) {
-			struct lock_survey others;
-			lock_survey(h->lockfd, NULL, &others);
-			holders_prune(h->dirfd, &others);
+			/* Stale holders files go when holders are named, not here:
+			 * a start on a current volume reads no directory. */
 			h->holder.expects = cfg->volumes[i].expected;
 			h->holder.migrating = false;
 			holders_add(h->dirfd, &h->holder);

@@ -315,7 +315,11 @@ static void take_file(struct taking *t, int dirfd, const char *name, const char 
 		found(t, shown, &st);
 }
 
-static void take_holders(struct taking *t, int sfd)
+/* The files in holders/ are looked at only when .volinit/ (ours is false)
+ * or holders/ was not volinit's: in a directory of volinit's, mode 0700,
+ * only volinit's user makes files (a start on a current volume reads no
+ * directory). */
+static void take_holders(struct taking *t, int sfd, bool ours)
 {
 	int fd = openat(sfd, HOLDERS, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
 	struct stat st;
@@ -324,8 +328,10 @@ static void take_holders(struct taking *t, int sfd)
 			close(fd);
 		return;
 	}
-	if (!is_volinits(&st, 0700) && reown(fd, 0700) == 0)
-		found(t, HOLDERS "/", &st);
+	if (ours && is_volinits(&st, 0700)) {
+		close(fd);
+		return;
+	}
 	DIR *d = fdopendir(fd);
 	if (!d) {
 		close(fd);
@@ -339,6 +345,9 @@ static void take_holders(struct taking *t, int sfd)
 		snprintf(shown, sizeof(shown), HOLDERS "/%.200s", e->d_name);
 		take_file(t, dirfd(d), e->d_name, shown);
 	}
+	/* The directory last: a take-back cut short is done again. */
+	if (!is_volinits(&st, 0700) && reown(dirfd(d), 0700) == 0)
+		found(t, HOLDERS "/", &st);
 	closedir(d);
 }
 
@@ -349,7 +358,8 @@ static int take_back(int sfd, struct taking *t, bool made)
 	struct stat st;
 	if (fstat(sfd, &st) != 0)
 		return errno;
-	if (!is_volinits(&st, 0700)) {
+	bool ours = is_volinits(&st, 0700);
+	if (!ours) {
 		if (geteuid() != 0 && st.st_uid != geteuid()) {
 			jbuf_printf(&t->found, "owned by uid %u, mode %04o, not by volinit's user "
 					       "(uid %u), which is not root", (unsigned)st.st_uid,
@@ -375,7 +385,7 @@ static int take_back(int sfd, struct taking *t, bool made)
 	}
 	for (size_t i = 0; i < sizeof(own_files) / sizeof(own_files[0]); i++)
 		take_file(t, sfd, own_files[i], own_files[i]);
-	take_holders(t, sfd);
+	take_holders(t, sfd, ours);
 	return 0;
 }
 

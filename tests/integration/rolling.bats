@@ -495,7 +495,7 @@ HOOK
 	[ "$status" -eq 81 ]
 }
 
-@test "the holders file of an app killed hard goes when the next app starts, and is never named as a holder" {
+@test "the holders file of an app killed hard goes when holders are next named (not on a start: it reads no directory), and is never named as a holder" {
 	echo 1 >"$VOL/schema_version.txt"
 	mg_hook 2
 	image "$TD/v1.ini" 1
@@ -507,13 +507,21 @@ HOOK
 	ls "$VOL/.volinit/holders/" | grep -q -- "-$first\$"
 	run_old_app "$TD/v1.ini" second
 	ls "$VOL/.volinit/holders/"
-	[ "$(ls "$VOL/.volinit/holders/")" = "$(uname -n)-$OLD_PID" ]
 	image "$TD/v2.ini" 2
 	run --separate-stderr vi migrate --dry-run -c "$TD/v2.ini"
 	echo "$output"
 	[[ "$output" == *"held off now by: an app expecting 1: host=$(uname -n) pid=$OLD_PID "* ]]
 	[[ "$output" != *"pid=$first "* ]]
+	run --separate-stderr vi status -c "$TD/v2.ini"
+	echo "$output"
+	[[ "$output" == *"by an app expecting 1: host=$(uname -n) pid=$OLD_PID "* ]]
+	[[ "$output" != *"pid=$first "* ]]
 	stop_old_app
+	# The next act (a migration) clears holders/.
+	run --separate-stderr vi migrate -c "$TD/v2.ini"
+	[ "$status" -eq 0 ]
+	ls -A "$VOL/.volinit/holders/"
+	[ -z "$(ls -A "$VOL/.volinit/holders/")" ]
 }
 
 @test "readers above expected is a bad config (78), naming the line" {
