@@ -70,8 +70,8 @@ $(BUILD)/static.ld: Makefile | $(BUILD)/sobj
 	rm -f $(BUILD)/static.ld.out; grep -q 'crtend' $@.tmp && mv $@.tmp $@
 static: deps $(BUILD)/volinit-static
 $(BUILD)/volinit-static: $(SOBJS) $(BUILD)/static.ld
-	$(CC) -Os $(STATIC_LTO) -fno-asynchronous-unwind-tables -fno-unwind-tables \
-		-static -no-pie -Wl,-T,$(BUILD)/static.ld -Wl,--gc-sections -Wl,-Map=$(BUILD)/volinit-static.map -o $@ $(SOBJS) $(PKG_STATIC)
+	$(CC) -Os $(STATIC_LTO) -ffunction-sections -fdata-sections -fno-asynchronous-unwind-tables -fno-unwind-tables \
+		-static -no-pie -Wl,-T,$(BUILD)/static.ld -Wl,--gc-sections -Wl,--sort-section=alignment -Wl,-Map=$(BUILD)/volinit-static.map -o $@ $(SOBJS) $(PKG_STATIC)
 	strip $@
 
 $(BUILD)/sobj/%.o: src/%.c $(HDRS) | $(BUILD)/sobj
