@@ -67,11 +67,12 @@ $(BUILD)/static.ld: Makefile | $(BUILD)/sobj
 		| sed -n '/^=====/,/^=====/p' | sed -e '1d' -e '$$d' \
 		-e 's/KEEP (\*(\.eh_frame))/KEEP (*crtbegin*.o(.eh_frame)) KEEP (*crtend*.o(.eh_frame))/' \
 		-e 's|/DISCARD/ : {|/DISCARD/ : { *(.eh_frame)|' >$@.tmp; \
-	rm -f $(BUILD)/static.ld.out; grep -q 'crtend' $@.tmp && mv $@.tmp $@
+	rm -f $(BUILD)/static.ld.out; if grep -q 'KEEP (\*crtend' $@.tmp; then mv $@.tmp $@; \
+	else echo "static.ld: no GNU ld script to edit: unwind tables kept" >&2; : >$@; rm -f $@.tmp; fi
 static: deps $(BUILD)/volinit-static
 $(BUILD)/volinit-static: $(SOBJS) $(BUILD)/static.ld
 	$(CC) -Os $(STATIC_LTO) -ffunction-sections -fdata-sections -fno-asynchronous-unwind-tables -fno-unwind-tables \
-		-static -no-pie -Wl,-T,$(BUILD)/static.ld -Wl,--gc-sections -Wl,--sort-section=alignment -Wl,-Map=$(BUILD)/volinit-static.map -o $@ $(SOBJS) $(PKG_STATIC)
+		-static -no-pie $$(test -s $(BUILD)/static.ld && echo -Wl,-T,$(BUILD)/static.ld) -Wl,--gc-sections -Wl,--sort-section=alignment -Wl,-Map=$(BUILD)/volinit-static.map -o $@ $(SOBJS) $(PKG_STATIC)
 	strip $@
 
 $(BUILD)/sobj/%.o: src/%.c $(HDRS) | $(BUILD)/sobj
