@@ -88,7 +88,12 @@ crash_trial() { # POINT WHEN
 	version=none
 	[ -e "$MNT/schema_version.txt" ] && version=$(tr -d ' \n' <"$MNT/schema_version.txt")
 	python3 "$CRASH_DIR/manifest.py" "$MNT" >"$W/trial.manifest"
-	local dirty=- ; [ -e "$MNT/.volinit/dirty" ] && dirty=dirty
+	# The step an interrupted migration names (dirty's from and to).
+	local dirty=-
+	[ -e "$MNT/.volinit/dirty" ] &&
+		dirty=dirty:$(grep -o '"from": *[0-9]*' "$MNT/.volinit/dirty" | tr -dc 0-9)
+	[ "$dirty" = dirty: ] && dirty=dirty:unreadable
+	[ "$dirty" = - ] && dirty=dirty:absent
 	crash_umount "$MNT"
 	rm -f "$W/trial.img"
 	crash_verdict "$version" "$rc" "$dirty"
@@ -100,7 +105,7 @@ crash_trial() { # POINT WHEN
 crash_verdict() { # VERSION RC DIRTY
 	local version=$1 rc=$2 dirty=$3 spec name v m code
 	if [ "$rc" = 83 ] && [ "$DIRTY_OK" = 1 ]; then
-		echo "dirty83 version=$version"
+		crash_dirty_verdict "$version" "${dirty#dirty:}"
 		return
 	fi
 	for spec in $ACCEPT; do
@@ -120,6 +125,26 @@ crash_verdict() { # VERSION RC DIRTY
 		return
 	fi
 	echo "lost version=$version rc=$rc $dirty: $(crash_closest)"
+}
+
+# 83 says: step FROM -> FROM+1 was interrupted. So what that step leaves
+# alone (the lines both references share) must be there: else an earlier
+# step's data was lost under a later step's dirty marker.
+crash_dirty_verdict() { # VERSION FROM
+	local v=$2 at next missing
+	if ! [[ $v =~ ^[0-9]+$ ]]; then
+		echo "odd version=$1 rc=83: dirty is $v"
+		return
+	fi
+	at=$W/ref-$FS-v$v.manifest next=$W/ref-$FS-v$((v + 1)).manifest
+	if [ -f "$at" ] && [ -f "$next" ]; then
+		missing=$(comm -23 <(comm -12 <(sort "$at") <(sort "$next")) <(sort "$W/trial.manifest") | wc -l)
+		if ((missing > 0)); then
+			echo "lost version=$1 rc=83 dirty from $v: $missing entries of version $v's data that step $v -> $((v + 1)) keeps are gone"
+			return
+		fi
+	fi
+	echo "dirty83 version=$1 from=$v"
 }
 
 # Which reference the data is nearest to, and how far: for the trial log.
