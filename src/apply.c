@@ -5,6 +5,7 @@
 #include "report.h"
 #include "migrate.h"
 #include "version.h"
+#include "volume.h"
 #include "window.h"
 
 #include <stdio.h>
@@ -28,7 +29,11 @@ static int write_version(const struct volume_conf *v, int dirfd, int32_t version
 		log_hint(v->name, "is the volume read-only, full, or owned by another user?");
 		return 73;
 	}
-	err = version_write_at(dirfd, v->version_file, version);
+	/* The data it vouches for first (SPEC.md "Power loss"): what the app
+	 * wrote before an adoption, what an emptied volume no longer holds. */
+	err = volume_sync(dirfd);
+	if (!err)
+		err = version_write_at(dirfd, v->version_file, version);
 	if (err) {
 		log_fatal(73, v->name, "volume \"%s\" (%s): cannot write %s: %s", v->name, v->path,
 			  v->version_file, strerror(err));

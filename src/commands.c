@@ -15,6 +15,7 @@
 #include "snapshot.h"
 #include "state.h"
 #include "version.h"
+#include "volume.h"
 #include "window.h"
 
 #include <errno.h>
@@ -211,6 +212,9 @@ int command_stamp(const struct config *cfg, const char *volume, const char *vers
 		const struct observation obs = s.obs;
 		/* An operator's version: no window over it (window.h). */
 		int err = window_record(dirfd, -1, 0, 0);
+		/* What the operator vouches for reaches the disk first. */
+		if (!err)
+			err = volume_sync(dirfd);
 		if (!err)
 			err = version_write_at(dirfd, v->version_file, to);
 		if (!err)

@@ -18,6 +18,7 @@
 #include "supervise.h"
 #include "trust.h"
 #include "version.h"
+#include "volume.h"
 #include "window.h"
 
 #include <dirent.h>
@@ -524,6 +525,14 @@ static int run_step(const struct volume_conf *v, int voldirfd, const struct migr
 		snprintf(why, sizeof(why), "%s %d", code > 128 ? "died of signal" : "exited with",
 			 code > 128 ? code - 128 : code);
 		return fail_step(v, voldirfd, s, from, snapshot_id, why, stop ? 128 + stop : 82);
+	}
+	/* What the hook wrote reaches the disk before the version that vouches
+	 * for it (SPEC.md "Power loss"): without this a power cut can leave
+	 * the new version over old data, the snapshot already dropped. */
+	if ((err = volume_sync(voldirfd)) != 0) {
+		snprintf(why, sizeof(why), "succeeded, but what it wrote could not be made "
+			 "durable (syncfs): %s", strerror(err));
+		return fail_step(v, voldirfd, s, from, snapshot_id, why, 82);
 	}
 	if ((err = version_write_at(voldirfd, v->version_file, s->to)) != 0) {
 		snprintf(why, sizeof(why), "succeeded, but %s could not be written: %s",

@@ -4,6 +4,8 @@
 #include "lock.h"
 #include "log.h"
 #include "report.h"
+#include "state.h"
+#include "version.h"
 #include "volume.h"
 
 #include <errno.h>
@@ -87,6 +89,20 @@ static int hold(struct session *s)
 	return lock_wait(s->lockfd, s->dirfd, s->v, &c);
 }
 
+/* What a crashed volinit left half-written, removed before anything is
+ * written: its temporary version file (counted as data by nothing, but
+ * junk in the app's directory) and those in .volinit/. Under the lock that
+ * the act holds, so that no other volinit is writing them. */
+static void remove_crash_leftovers(struct session *s)
+{
+	version_remove_tmp(s->dirfd, s->v->version_file);
+	int sfd = state_open(s->dirfd, false);
+	if (sfd >= 0) {
+		volume_remove_tmp(sfd);
+		close(sfd);
+	}
+}
+
 /* stamp: the whole file. No one else holds the lock then: every holders
  * file left is stale; ours names us to whoever waits meanwhile. */
 static int exclusive(struct session *s)
@@ -102,6 +118,7 @@ static int exclusive(struct session *s)
 	struct lock_claim c = lock_claim_all();
 	int rc = lock_wait(s->lockfd, s->dirfd, s->v, &c);
 	if (rc == 0) {
+		remove_crash_leftovers(s);
 		holders_clear(s->dirfd, -1);
 		s->holder.expects = s->v->expected;
 		s->holder.migrating = true;
@@ -193,6 +210,7 @@ static bool same_claim(const struct lock_claim *a, const struct lock_claim *b)
 static int act(struct session *s, const struct privs *hooks, const struct lock_claim *claim)
 {
 	if (s->lockfd >= 0 && acts(&s->d)) {
+		remove_crash_leftovers(s);
 		holders_clear(s->dirfd, claim->r[0].len == 0 ? -1 : config_readers(s->v));
 		s->holder.expects = s->v->expected;
 		s->holder.migrating = true;

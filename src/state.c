@@ -459,7 +459,7 @@ int state_dirty_write(int voldirfd, const char *json)
 	/* A fresh file renamed over the name: whatever was planted there (a
 	 * hard link, a FIFO) is never opened, only replaced. */
 	char tmp[64];
-	snprintf(tmp, sizeof(tmp), DIRTY ".volinit-tmp.%ld", (long)getpid());
+	snprintf(tmp, sizeof(tmp), DIRTY VOLUME_TMP_INFIX "%ld", (long)getpid());
 	unlinkat(sfd, tmp, 0); /* left by a crashed volinit with our pid */
 	int err = 0;
 	int fd = openat(sfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_NONBLOCK |

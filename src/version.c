@@ -157,8 +157,8 @@ static int write_all(int fd, const char *buf, size_t len)
 static int write_in(int dirfd, const char *name, const char *text, mode_t mode)
 {
 	char tmp[300];
-	if ((size_t)snprintf(tmp, sizeof(tmp), ".%s.volinit-tmp.%ld", name, (long)getpid()) >=
-	    sizeof(tmp))
+	if ((size_t)snprintf(tmp, sizeof(tmp), ".%s" VOLUME_TMP_INFIX "%ld", name,
+			     (long)getpid()) >= sizeof(tmp))
 		return ENAMETOOLONG;
 	size_t len = strlen(text);
 
@@ -273,4 +273,14 @@ int version_write_file_at(int dirfd, const char *name, const char *text, mode_t 
 	int err = write_in(pfd, base, text, mode);
 	parent_close(pfd, dirfd);
 	return err;
+}
+
+void version_remove_tmp(int dirfd, const char *name)
+{
+	const char *base;
+	int pfd = parent_at(dirfd, name, &base);
+	if (pfd < 0)
+		return;
+	volume_remove_tmp(pfd);
+	parent_close(pfd, dirfd);
 }

@@ -46,4 +46,8 @@ int version_write_at(int dirfd, const char *name, int32_t version);
  * (before the umask). */
 int version_write_file_at(int dirfd, const char *name, const char *text, mode_t mode);
 
+/* Removes the temporary files a crashed write of name (a path below dirfd)
+ * left beside it (volume.h). */
+void version_remove_tmp(int dirfd, const char *name);
+
 #endif

@@ -33,7 +33,8 @@ int volume_is_empty(int dirfd)
 		if (strcmp(n, ".") == 0 || strcmp(n, "..") == 0 ||
 		    strcmp(n, VOLUME_STATE_DIR) == 0 ||
 		    /* mkfs.ext4 leaves it on every fresh block volume */
-		    strcmp(n, "lost+found") == 0)
+		    strcmp(n, "lost+found") == 0 ||
+		    (e->d_type == DT_REG && volume_is_tmp_name(n)))
 			continue;
 		empty = 0;
 		break;
@@ -42,6 +43,41 @@ int volume_is_empty(int dirfd)
 		empty = -1;
 	closedir(d);
 	return empty;
+}
+
+bool volume_is_tmp_name(const char *name)
+{
+	const char *infix = strstr(name, VOLUME_TMP_INFIX);
+	if (!infix || infix == name)
+		return false;
+	const char *p = infix + strlen(VOLUME_TMP_INFIX);
+	if (!*p)
+		return false;
+	for (; *p; p++)
+		if (*p < '0' || *p > '9')
+			return false;
+	return true;
+}
+
+void volume_remove_tmp(int dirfd)
+{
+	int fd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	DIR *d = fd < 0 ? NULL : fdopendir(fd);
+	if (!d) {
+		if (fd >= 0)
+			close(fd);
+		return;
+	}
+	struct dirent *e;
+	while ((e = readdir(d)) != NULL)
+		if (volume_is_tmp_name(e->d_name))
+			unlinkat(dirfd, e->d_name, 0); /* a directory of that name: EISDIR, stays */
+	closedir(d);
+}
+
+int volume_sync(int dirfd)
+{
+	return syncfs(dirfd) == 0 ? 0 : errno;
 }
 
 /* The mount ID of fd from /proc/self/fdinfo (Linux 3.15), or -1: for
