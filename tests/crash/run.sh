@@ -155,10 +155,15 @@ crash_points() {
 		return
 	fi
 	if ((SAMPLE)); then
-		# Seven points spread over the run, the last included.
+		# Seven points spread over the run, the last included, and both
+		# sides of each version file's rename: where a version that the
+		# data does not back yet, or a temporary file, would be left.
 		local k
-		for ((k = 1; k <= 7; k++)); do echo "$(((POINTS * k + 6) / 7)) before"; done | uniq
-		echo "$POINTS after"
+		{
+			for ((k = 1; k <= 7; k++)); do echo "$(((POINTS * k + 6) / 7)) before"; done
+			awk '$2 == "rename" && $3 ~ /\/schema_version\.txt$/ { print $1 " before"; print $1 + 1 " before" }' "$POINTS_LOG"
+			echo "$POINTS after"
+		} | sort -k1,1n -k2,2 -u
 		return
 	fi
 	for ((n = 1; n <= POINTS; n++)); do echo "$n before"; done

@@ -96,7 +96,11 @@ crash_trial() { # POINT WHEN
 	[ "$dirty" = - ] && dirty=dirty:absent
 	crash_umount "$MNT"
 	rm -f "$W/trial.img"
-	crash_verdict "$version" "$rc" "$dirty"
+	# A run that ended before its point numbered its calls otherwise than
+	# the counting run: said, so that such a trial is not taken for a cut.
+	local note=
+	[ "$kind" = exit ] && note=" (volinit ended before point $point)"
+	echo "$(crash_verdict "$version" "$rc" "$dirty")$note"
 }
 
 # Names the end state: one of ACCEPT's names, dirty83, junk (volinit's
