@@ -36,7 +36,8 @@ crash_umount() { # MOUNTPOINT
 		umount "$1" 2>/dev/null && break
 		sleep 0.05
 	done
-	for ((i = 0; i < 200; i++)); do
+	# Up to 30 s: under other I/O the loop device's release can lag.
+	for ((i = 0; i < 1500; i++)); do
 		losetup -n -l -O NAME | grep -qx "$dev" || return 0
 		sleep 0.02
 	done

@@ -79,10 +79,13 @@ crash_trial() { # POINT WHEN
 		echo "odd volinit did not reach point $point"
 		return
 	fi
-	crash_umount "$MNT"
-
 	# Power back: mount (log replay), the next start, the verdict.
-	crash_mount "$FS" "$W/trial.img" "$MNT"
+	if ! crash_umount "$MNT" || ! crash_mount "$FS" "$W/trial.img" "$MNT"; then
+		crash_umount "$MNT"
+		rm -f "$W/trial.img"
+		echo "odd the harness could not mount the image again"
+		return
+	fi
 	rc=0
 	(cd / && timeout 120 "$VOLINIT" -c "$CONF" -- true >"$W/next.log" 2>&1; exit $?) 2>/dev/null || rc=$?
 	version=none
