@@ -47,7 +47,11 @@ crash_cut_and_kill() { # PID
 crash_trial() { # POINT WHEN
 	local point=$1 when=$2 kind n pid rc version
 	cp --sparse=always "$W/tpl-$FS-$TEMPLATE.img" "$W/trial.img"
-	crash_mount "$FS" "$W/trial.img" "$MNT"
+	if ! crash_mount "$FS" "$W/trial.img" "$MNT"; then
+		rm -f "$W/trial.img"
+		echo "odd the harness could not mount the image"
+		return
+	fi
 
 	case $when in
 	before | after)
