@@ -27,21 +27,25 @@ crash_cut() { # MOUNTPOINT
 }
 
 # Unmounts, waiting (bounded) for killed processes to let go of it and for
-# the loop device to be freed (autoclear is asynchronous; mounting the
-# image again before that is refused as "already mounted").
+# the loop device to let go of the image (autoclear is asynchronous; mounting
+# the image again before that is refused as "already mounted"). Watched by
+# the image, not the device name: another run may take the freed device.
 crash_umount() { # MOUNTPOINT
-	local i dev
+	local i dev image
 	dev=$(findmnt -n -o SOURCE "$1") || return 0
+	image=$(losetup -n -O BACK-FILE "$dev" 2>/dev/null)
 	for ((i = 0; i < 200; i++)); do
 		umount "$1" 2>/dev/null && break
 		sleep 0.05
 	done
+	mountpoint -q "$1" && { echo "crash: cannot unmount $1" >&2; return 1; }
+	[ -n "$image" ] || return 0
 	# Up to 30 s: under other I/O the loop device's release can lag.
 	for ((i = 0; i < 1500; i++)); do
-		losetup -n -l -O NAME | grep -qx "$dev" || return 0
+		[ -z "$(losetup -n -j "$image" 2>/dev/null)" ] && return 0
 		sleep 0.02
 	done
-	echo "crash: cannot unmount $1 or free $dev" >&2
+	echo "crash: $dev still holds $image" >&2
 	return 1
 }
 
