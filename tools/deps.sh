@@ -1,13 +1,14 @@
 #!/bin/sh
 # Installs the Debian packages a profile needs when run as root with apt-get,
 # otherwise names the exact command to run.
-# Usage: deps.sh build|test|e2e|docker|release|fuzz|bench|sharedfs
+# Usage: deps.sh build|test|e2e|docker|release|fuzz|bench|sharedfs|crash
 # (build: what compiling volinit needs; test: what the unit and integration
 # suites need besides; docker: Docker Engine and Compose for the docker e2e
 # files; release: the arm64 cross compiler, arm64 libraries (multiarch) and
 # qemu-user-static for make release and release-check; sharedfs: GlusterFS,
 # MooseFS and bindfs for tests/e2e/shared-fs.bats, their services kept from
-# starting at install by the policy-rc.d below)
+# starting at install by the policy-rc.d below; crash: mkfs.xfs, mkfs.ext4,
+# xfs_io's shutdown, setfattr, pgrep for the power-loss harness)
 set -eu
 case "${1:-build}" in
   build) pkgs="gcc libc6-dev make pkg-config libinih-dev libcap-dev" ;;
@@ -17,6 +18,7 @@ case "${1:-build}" in
   release) pkgs="gcc-aarch64-linux-gnu libc6-dev-arm64-cross binutils-aarch64-linux-gnu qemu-user-static libcap-dev:arm64 libinih-dev:arm64 libcmocka-dev:arm64 git file" ;;
   fuzz)  pkgs="clang libclang-rt-14-dev" ;;
   sharedfs) pkgs="glusterfs-server glusterfs-client moosefs-master moosefs-chunkserver moosefs-client moosefs-metalogger bindfs fuse3 attr" ;;
+  crash) pkgs="xfsprogs e2fsprogs attr procps util-linux python3 bats" ;;
   bench) pkgs="hyperfine tini dumb-init catatonit time binutils xfsprogs valgrind strace util-linux" ;;
   *) echo "deps.sh: unknown profile '$1'" >&2; exit 64 ;;
 esac
