@@ -141,7 +141,10 @@ void guard_observe(const struct volume_conf *v, struct observation *obs, int *di
 	case VERSION_MISSING:
 		break;
 	}
-	int empty = volume_is_empty(*dirfd);
+	/* A temporary version file of volinit's is no data: only beside a
+	 * version file in the root, under that file's name. */
+	const char *base = strchr(v->version_file, '/') ? NULL : v->version_file;
+	int empty = volume_is_empty(*dirfd, base);
 	if (empty < 0) {
 		obs->what = OBS_UNREADABLE;
 		obs->err = errno;

@@ -132,7 +132,7 @@ static int prepare_act(struct session *s, int32_t readers)
 	}
 	version_remove_tmp(s->dirfd, v->version_file);
 	if (sfd >= 0) {
-		volume_remove_tmp(sfd);
+		volume_remove_tmp(sfd, NULL);
 		close(sfd);
 	}
 	return 0;

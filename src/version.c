@@ -281,7 +281,7 @@ void version_remove_tmp(int dirfd, const char *name)
 	int pfd = parent_at(dirfd, name, &base);
 	if (pfd < 0)
 		return;
-	volume_remove_tmp(pfd);
+	volume_remove_tmp(pfd, base);
 	parent_close(pfd, dirfd);
 }
 

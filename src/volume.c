@@ -15,7 +15,7 @@ int volume_open(const char *path)
 	return open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 }
 
-int volume_is_empty(int dirfd)
+int volume_is_empty(int dirfd, const char *version_base)
 {
 	int fd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0)
@@ -34,7 +34,7 @@ int volume_is_empty(int dirfd)
 		    strcmp(n, VOLUME_STATE_DIR) == 0 ||
 		    /* mkfs.ext4 leaves it on every fresh block volume */
 		    strcmp(n, "lost+found") == 0 ||
-		    (e->d_type == DT_REG && volume_is_tmp_name(n)))
+		    (version_base && e->d_type == DT_REG && volume_is_tmp_name(n, version_base)))
 			continue;
 		empty = 0;
 		break;
@@ -45,12 +45,22 @@ int volume_is_empty(int dirfd)
 	return empty;
 }
 
-bool volume_is_tmp_name(const char *name)
+bool volume_is_tmp_name(const char *name, const char *base)
 {
-	const char *infix = strstr(name, VOLUME_TMP_INFIX);
-	if (!infix || infix == name)
+	const char *p = name;
+	if (base) {
+		size_t n = strlen(base);
+		if (name[0] != '.' || strncmp(name + 1, base, n) != 0)
+			return false;
+		p = name + 1 + n;
+	} else {
+		p = strstr(name, VOLUME_TMP_INFIX);
+		if (!p || p == name)
+			return false;
+	}
+	if (strncmp(p, VOLUME_TMP_INFIX, strlen(VOLUME_TMP_INFIX)) != 0)
 		return false;
-	const char *p = infix + strlen(VOLUME_TMP_INFIX);
+	p += strlen(VOLUME_TMP_INFIX);
 	if (!*p)
 		return false;
 	for (; *p; p++)
@@ -59,7 +69,7 @@ bool volume_is_tmp_name(const char *name)
 	return true;
 }
 
-void volume_remove_tmp(int dirfd)
+void volume_remove_tmp(int dirfd, const char *base)
 {
 	int fd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	DIR *d = fd < 0 ? NULL : fdopendir(fd);
@@ -70,9 +80,14 @@ void volume_remove_tmp(int dirfd)
 	}
 	struct dirent *e;
 	while ((e = readdir(d)) != NULL)
-		if (volume_is_tmp_name(e->d_name))
+		if (volume_is_tmp_name(e->d_name, base))
 			unlinkat(dirfd, e->d_name, 0); /* a directory of that name: EISDIR, stays */
 	closedir(d);
+}
+
+int volume_sync(int dirfd)
+{
+	return syncfs(dirfd) == 0 ? 0 : errno;
 }
 
 int volume_lists(int dirfd, const char *name)
@@ -93,11 +108,6 @@ int volume_lists(int dirfd, const char *name)
 	closedir(d);
 	errno = err;
 	return err ? -1 : found;
-}
-
-int volume_sync(int dirfd)
-{
-	return syncfs(dirfd) == 0 ? 0 : errno;
 }
 
 long long volume_fdinfo_mnt_id(int fd)

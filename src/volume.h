@@ -12,18 +12,21 @@
 
 /* volinit's temporary files, written then renamed over their name (a
  * version file, .volinit/dirty, .volinit/readers): ".NAME" VOLUME_TMP_INFIX
- * "PID" or "NAME" VOLUME_TMP_INFIX "PID". One left by a crash is volinit's,
- * never the app's data (SPEC.md "Version file"). */
+ * "PID" beside a version file NAME, "NAME" VOLUME_TMP_INFIX "PID" in
+ * .volinit/. One left by a crash is volinit's, never the app's data (SPEC.md
+ * "Version file"); a name of the app's that merely looks alike is the app's. */
 #define VOLUME_TMP_INFIX ".volinit-tmp."
 
-/* Whether name is one of volinit's temporary files: VOLUME_TMP_INFIX
- * followed by digits alone. */
-bool volume_is_tmp_name(const char *name);
+/* Whether name is a temporary file of volinit's: of the version file base
+ * (".BASE" VOLUME_TMP_INFIX digits), or, with base NULL (in .volinit/,
+ * which is volinit's), any name ending in VOLUME_TMP_INFIX digits. */
+bool volume_is_tmp_name(const char *name, const char *base);
 
 /* Removes volinit's temporary files left by a crash in the directory dirfd
- * (names only: nothing is opened, a directory of that name stays). Reads the
- * directory: for a command that writes, under its lock. */
-void volume_remove_tmp(int dirfd);
+ * (volume_is_tmp_name(NAME, base); names only: nothing is opened, a
+ * directory of that name stays). Reads the directory: for a command that
+ * writes, under its lock. */
+void volume_remove_tmp(int dirfd, const char *base);
 
 /* Whether the directory dirfd lists name: 1, 0, or -1 with errno. Reads
  * the whole directory: on a client that caches entries (FUSE, NFS), a
@@ -42,10 +45,10 @@ int volume_sync(int dirfd);
 int volume_open(const char *path);
 
 /* 1 when the directory holds nothing but .volinit, lost+found and volinit's
- * temporary files, 0 when it
- * holds more, -1 on error. Reads at most a few entries: the cost does not
- * grow with the volume. */
-int volume_is_empty(int dirfd);
+ * temporary files of the version file version_base (NULL: none, the
+ * version file is deeper), 0 when it holds more, -1 on error. Reads at
+ * most a few entries: the cost does not grow with the volume. */
+int volume_is_empty(int dirfd, const char *version_base);
 
 /* 1 when the directory dirfd is the root of a mount (its mount differs
  * from its parent's), 0 when not, -1 when that cannot be told (errno set).

@@ -202,8 +202,10 @@ dirty-" ]
 	mkdir -p "$VOL/sub"
 	echo app >"$VOL/app.db"
 	echo 2 >"$VOL/.schema_version.txt.volinit-tmp.1"
-	# A name of the app's that only looks alike stays.
+	# Names of the app's that only look alike stay.
 	echo mine >"$VOL/.notes.volinit-tmp.x1"
+	echo mine >"$VOL/.notes.volinit-tmp.7"
+	echo mine >"$VOL/schema_version.txt.volinit-tmp.7"
 	mkdir "$VOL/.dir.volinit-tmp.5"
 	mg_conf 3 "baseline = 3"
 	run vi -c "$CONF" -- "$PROBE" exit 0
@@ -212,6 +214,19 @@ dirty-" ]
 	[ "$(mg_version)" = 3 ]
 	[ ! -e "$VOL/.schema_version.txt.volinit-tmp.1" ]
 	[ "$(cat "$VOL/.notes.volinit-tmp.x1")" = mine ]
+	[ "$(cat "$VOL/.notes.volinit-tmp.7")" = mine ]
+	[ "$(cat "$VOL/schema_version.txt.volinit-tmp.7")" = mine ]
 	[ -d "$VOL/.dir.volinit-tmp.5" ]
 	[ "$(cat "$VOL/app.db")" = app ]
+}
+
+@test "a file of the app's named like a temporary file of another name counts as data: an empty-looking volume is not initialized over it" {
+	echo mine >"$VOL/.notes.volinit-tmp.7"
+	mg_conf 3 "on_missing = init"
+	run vi -c "$CONF" -- "$PROBE" touch "$TD/app-ran"
+	echo "$output"
+	[ "$status" -eq 80 ]
+	[ ! -e "$TD/app-ran" ]
+	[ "$(cat "$VOL/.notes.volinit-tmp.7")" = mine ]
+	[ ! -e "$VOL/schema_version.txt" ]
 }
