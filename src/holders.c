@@ -75,13 +75,16 @@ int holders_add(int voldirfd, struct holder *h)
 	 * and it stays one line whatever the image holds. */
 	snprintf(tmp, sizeof(tmp), ".%s.tmp", h->name);
 	unlinkat(h->dirfd, tmp, 0); /* left by a crashed volinit with our name */
+	/* Kept open with a read lock while we live (the kernel lets it go when
+	 * we die); written through a descriptor of its own, closed at once, so
+	 * that a network or FUSE client sends it on (MooseFS holds back what
+	 * an open descriptor wrote). */
 	int fd = openat(h->dirfd, tmp,
-			O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC,
+			O_RDONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC,
 			0600);
 	if (fd < 0)
 		return errno;
-	/* Held while we live; the kernel lets it go when we die. */
-	struct flock fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET };
+	struct flock fl = { .l_type = F_RDLCK, .l_whence = SEEK_SET };
 	bool locked = fcntl(fd, F_OFD_SETLK, &fl) == 0;
 	int n = snprintf(text, sizeof(text), "host=%.64s pid=%ld since=%s expects=%d role=%s%s "
 			 "image=%.400s", self_host(), self_pid(), since, (int)h->expects,
@@ -105,7 +108,10 @@ int holders_add(int voldirfd, struct holder *h)
 		unlinkat(h->dirfd, tmp, 0);
 		return EEXIST;
 	}
-	int err = write(fd, text, (size_t)n) == n ? 0 : EIO;
+	int wfd = openat(h->dirfd, tmp, O_WRONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+	int err = wfd < 0 ? errno : write(wfd, text, (size_t)n) == n ? 0 : EIO;
+	if (wfd >= 0 && close(wfd) != 0 && !err)
+		err = errno;
 	if (!err && fstat(fd, &st) != 0)
 		err = errno;
 	if (!err && renameat(h->dirfd, tmp, h->dirfd, h->name) != 0)
@@ -156,6 +162,28 @@ static DIR *open_holders(int voldirfd)
  * cannot be read (not a regular file with one link, empty), or when it is
  * of a volinit that died (it says lock=1 and no one holds a lock on it):
  * *gone then says so. */
+/* Whether a holders file's own lock can be asked of the kernel here: on a
+ * local filesystem. Through a network or FUSE client the answer may not
+ * cover another node's lock (MooseFS says unlocked for a holders file
+ * another client locks), so there every file is taken as its holder's
+ * until the lock file's survey says otherwise. Asked once per device. */
+static bool local_locks(int fd)
+{
+	static dev_t dev;
+	static bool known, local;
+	struct stat st;
+	if (fstat(fd, &st) != 0)
+		return false;
+	if (!known || st.st_dev != dev) {
+		struct fsinfo fs;
+		fsinfo_of(fd, &fs);
+		dev = st.st_dev;
+		local = fs.locks == FS_LOCKS_LOCAL;
+		known = true;
+	}
+	return local;
+}
+
 static bool read_holder(int dfd, const char *name, char *text, size_t len, int32_t *expects,
 			bool *migrating, bool *gone)
 {
@@ -169,8 +197,10 @@ static bool read_holder(int dfd, const char *name, char *text, size_t len, int32
 		return false;
 	}
 	ssize_t n = read(fd, text, len - 1);
-	struct flock fl = { .l_type = F_RDLCK, .l_whence = SEEK_SET };
-	bool unlocked = fcntl(fd, F_OFD_GETLK, &fl) == 0 && fl.l_type == F_UNLCK;
+	/* Its holder's read lock, asked for as a write lock would meet it. */
+	struct flock fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET };
+	bool unlocked = local_locks(fd) && fcntl(fd, F_OFD_GETLK, &fl) == 0 &&
+			fl.l_type == F_UNLCK;
 	close(fd);
 	if (n <= 0)
 		return false;
