@@ -31,7 +31,9 @@ fixture() {
 traced() {
 	local trace=$1
 	shift
-	timeout -k 5 "$VI_TIMEOUT" strace -f -y -q -s 120 -o "$trace" \
+	# LeakSanitizer cannot run under ptrace (make sanitize): leaks unchecked here.
+	ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0" \
+		timeout -k 5 "$VI_TIMEOUT" strace -f -y -q -s 120 -o "$trace" \
 		-e trace=execve,syncfs,fsync,fdatasync,renameat,renameat2,unlinkat,openat \
 		-e signal=none "$VOLINIT" "$@"
 }
@@ -136,7 +138,8 @@ dirty-" ]
 	local before
 	before=$(mg_listing "$VOL")
 	# syncfs #1 is the snapshot's, #2 the one after hook 2.
-	run timeout -k 5 "$VI_TIMEOUT" strace -f -q -o "$TD/eio.trace" \
+	ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0" \
+		run timeout -k 5 "$VI_TIMEOUT" strace -f -q -o "$TD/eio.trace" \
 		-e trace=syncfs -e inject=syncfs:error=EIO:when=2 "$VOLINIT" migrate -c "$CONF"
 	echo "$output"
 	grep 'INJECTED' "$TD/eio.trace"
@@ -155,7 +158,8 @@ dirty-" ]
 	fixture
 	echo 2 >"$VOL/schema_version.txt"
 	mg_conf 3 "readers = 2"
-	run timeout -k 5 "$VI_TIMEOUT" strace -f -q -o "$TD/eio.trace" \
+	ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0" \
+		run timeout -k 5 "$VI_TIMEOUT" strace -f -q -o "$TD/eio.trace" \
 		-e trace=syncfs -e inject=syncfs:error=EIO:when=1 "$VOLINIT" migrate -c "$CONF"
 	echo "$output"
 	[ "$status" -eq 82 ]
@@ -172,7 +176,8 @@ dirty-" ]
 @test "syncfs failing with EIO before a stamp: nothing is written, 73" {
 	fixture
 	mg_conf 3
-	run timeout -k 5 "$VI_TIMEOUT" strace -f -q -o "$TD/eio.trace" \
+	ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0" \
+		run timeout -k 5 "$VI_TIMEOUT" strace -f -q -o "$TD/eio.trace" \
 		-e trace=syncfs -e inject=syncfs:error=EIO:when=1 "$VOLINIT" stamp -c "$CONF" data 2
 	echo "$output"
 	[ "$status" -eq 73 ]
