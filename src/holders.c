@@ -271,34 +271,25 @@ void holders_clear(int voldirfd, int32_t readers)
 	closedir(d);
 }
 
-/* When the process pid started, in seconds since the epoch, or -1. */
+/* When the process pid started, in seconds since the epoch, or -1: its
+ * start time in ticks after boot (self_proc_stat), and the boot's time. */
 static long long started_at(long pid)
 {
-	char path[64], buf[1024];
-	snprintf(path, sizeof(path), "/proc/%ld/stat", pid);
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	ssize_t n = fd < 0 ? -1 : read(fd, buf, sizeof(buf) - 1);
+	pid_t ppid;
+	unsigned long long ticks;
+	if (!self_proc_stat((pid_t)pid, &ppid, &ticks))
+		return -1;
+	char st[4096];
+	int fd = open("/proc/stat", O_RDONLY | O_CLOEXEC);
+	ssize_t n = fd < 0 ? -1 : read(fd, st, sizeof(st) - 1);
 	if (fd >= 0)
 		close(fd);
 	if (n <= 0)
 		return -1;
-	buf[n] = '\0';
-	/* Field 22, counted after the command's closing parenthesis. */
-	char *p = strrchr(buf, ')');
-	for (int field = 2; p && field < 22; field++)
-		p = strchr(p + 1, ' ');
-	long long ticks = p ? strtoll(p + 1, NULL, 10) : -1;
-	fd = open("/proc/stat", O_RDONLY | O_CLOEXEC);
-	char st[4096];
-	n = fd < 0 ? -1 : read(fd, st, sizeof(st) - 1);
-	if (fd >= 0)
-		close(fd);
-	if (n <= 0 || ticks < 0)
-		return -1;
 	st[n] = '\0';
 	char *bt = strstr(st, "\nbtime ");
 	long hz = sysconf(_SC_CLK_TCK);
-	return bt && hz > 0 ? strtoll(bt + 7, NULL, 10) + ticks / hz : -1;
+	return bt && hz > 0 ? strtoll(bt + 7, NULL, 10) + (long long)(ticks / (unsigned long)hz) : -1;
 }
 
 /* Whether the process pid is a volinit (its command's name): a pid from a

@@ -2,6 +2,7 @@
  * until a signal or a child event: no polling, no wake-ups while idle. */
 #include "supervise.h"
 #include "log.h"
+#include "self.h"
 #include "signals.h"
 #include "spawn.h"
 
@@ -68,45 +69,6 @@ static int reap(pid_t watched, int *watched_status, bool *watched_done, bool *no
 	}
 }
 
-/* What /proc/PID/stat says of pid: its parent, and its start time (clock
- * ticks after boot), which tells it from a later process given the same
- * pid. Returns false when it is gone or unreadable. */
-static bool proc_stat(pid_t pid, pid_t *ppid, unsigned long long *start)
-{
-	char path[64], buf[1024];
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return false;
-	ssize_t n;
-	while ((n = read(fd, buf, sizeof(buf) - 1)) < 0 && errno == EINTR)
-		;
-	close(fd);
-	if (n <= 0)
-		return false;
-	buf[n] = '\0';
-	/* The command name may hold spaces and parentheses: skip to the last
-	 * ')'. Then "S PPID PGRP ...": the start time is the 20th field after
-	 * the state (field 22 of proc(5)). */
-	char *p = strrchr(buf, ')');
-	if (!p || p[1] != ' ' || !p[2] || p[3] != ' ')
-		return false;
-	char *end;
-	long pp = strtol(p + 4, &end, 10);
-	if (end == p + 4)
-		return false;
-	p = end;
-	for (int field = 5; field < 22 && p; field++)
-		p = strchr(p + 1, ' ');
-	if (!p)
-		return false;
-	*start = strtoull(p + 1, &end, 10);
-	if (end == p + 1)
-		return false;
-	*ppid = (pid_t)pp;
-	return true;
-}
-
 /* Our pid as the /proc mounted here numbers processes, or -1 when we are
  * not in it. It may be an outer PID namespace's (unshare --pid without
  * --mount-proc, a container given the host's /proc), where getpid() is
@@ -136,7 +98,7 @@ static bool signal_proc_pid(long pid, unsigned long long start, int sig, bool ou
 		return false;
 	pid_t pp;
 	unsigned long long now;
-	if (!proc_stat((pid_t)pid, &pp, &now) || now != start) {
+	if (!self_proc_stat((pid_t)pid, &pp, &now) || now != start) {
 		close(fd); /* gone, or its pid is another process's now */
 		return false;
 	}
@@ -213,13 +175,13 @@ static int walk_descendants(enum walk_do what, int sig)
 			continue;
 		pid_t p = (pid_t)pid, pp;
 		unsigned long long start, start0;
-		if (!proc_stat(p, &pp, &start0))
+		if (!self_proc_stat(p, &pp, &start0))
 			continue; /* gone */
 		/* Climb to us or to the top; the tree is shallow. */
 		bool spared = what == WALK_SIGNAL_NEW && was_there(p, start0);
 		for (int depth = 0; depth < 64 && pp > 1 && pp != self && !spared; depth++) {
 			p = pp;
-			if (!proc_stat(p, &pp, &start)) {
+			if (!self_proc_stat(p, &pp, &start)) {
 				pp = -1;
 				break;
 			}
