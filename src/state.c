@@ -713,6 +713,11 @@ int state_moved(int voldirfd, char *why, size_t len)
 	}
 	if (named && S_ISDIR(at.st_mode) && at.st_uid == geteuid())
 		return 0; /* the usual case: nothing read but its name */
+	/* Another user's (volinit runs as root, this is status or check as
+	 * the app's user): not this user's to judge, and what it cannot read
+	 * is said elsewhere; no listing of a root the app may be busy in. */
+	if (named && S_ISDIR(at.st_mode) && geteuid() != 0)
+		return 0;
 	char names[256];
 	int n = state_find_elsewhere(voldirfd, NULL, names, sizeof(names));
 	if (n == 0)
